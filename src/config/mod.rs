@@ -1,0 +1,1 @@
+//! Configuration (pure): the TOML model, defaults and validation.

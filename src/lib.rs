@@ -1,0 +1,24 @@
+//! # sbc — a Session Border Controller
+//!
+//! A SIP back-to-back user agent for the network edge between an IP-PBX / SIP trunk and remote
+//! phones on the internet. The crate is split into a **pure, sans-IO core** that takes bytes,
+//! values and `now` and returns values, events or actions, and a **thin async shell** that owns
+//! sockets, tasks and the clock.
+//!
+//! ```text
+//!  socket ─► transport (framing) ─► sip::parse ─► pipeline (limits → policy → NAT → route)
+//!         ─► transaction layer ─► b2bua::Call (pure) ─► actions ─► shell executes them
+//! ```
+//!
+//! | module | kind | purpose |
+//! |---|---|---|
+//! | [`sip`] | pure | SIP messages: framing, parsing, typed headers, URIs, printing, limits, validation |
+//! | [`config`] | pure | TOML configuration model, defaults and `validate()` reporting every problem |
+//! | [`error`] | pure | the one place where errors map to a SIP status, a side and a metric reason |
+//!
+//! The binary (`src/main.rs`) is the command line: `sbc run --config FILE` and
+//! `sbc check-config FILE`.
+
+pub mod config;
+pub mod error;
+pub mod sip;

@@ -1,0 +1,3 @@
+//! The `sbc` command line.
+
+fn main() {}

@@ -1,0 +1,20 @@
+//! SIP message core (pure, sans-IO): RFC 3261 §7 (messages), §19 (URIs), §20 (header fields),
+//! §25 (ABNF), with the RFC 4475 / RFC 5118 torture cases as the acceptance bar.
+//!
+//! Messages are parsed zero-copy over [`bytes::Bytes`]: every header value, URI component and the
+//! body are slices of the buffer that arrived. Typed access is lazy: a header is only parsed when
+//! a caller asks for it, and unknown headers and parameters are carried byte-exact.
+//!
+//! Two entry points: [`parse::parse_datagram`] for a UDP datagram (one message; trailing bytes
+//! beyond `Content-Length` ignored) and [`parse::Framer`]/[`parse::frame_stream`] for TCP/TLS byte
+//! streams, where a message may be *incomplete* (wait for more bytes) or *invalid* (answer or
+//! close) and the two are never confused.
+
+pub mod error;
+pub mod header;
+pub mod method;
+pub mod scan;
+pub mod uri;
+
+pub use error::SyntaxError;
+pub use method::Method;

@@ -1,0 +1,2 @@
+//! SIP parse/print benchmarks.
+fn main() {}
