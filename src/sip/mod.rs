@@ -12,9 +12,16 @@
 
 pub mod error;
 pub mod header;
+pub mod limits;
+pub mod message;
 pub mod method;
+pub mod parse;
+pub mod print;
 pub mod scan;
 pub mod uri;
 
-pub use error::SyntaxError;
+pub use error::{ParseError, SyntaxError};
+pub use limits::Limits;
+pub use message::{Header, Headers, Message, RequestLine, StartLine, StatusLine};
 pub use method::Method;
+pub use parse::{Frame, Framer, ParseFailure, parse_datagram};
