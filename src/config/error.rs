@@ -183,6 +183,9 @@ pub enum Problem {
     /// A media relay bound to a wildcard address with nothing to put into SDP.
     #[error("unspecified address needs `advertised_address`, SDP must carry a reachable address")]
     UnspecifiedMediaAddress,
+    /// An advertised address that is a wildcard, which no far end can send to.
+    #[error("{0:?} is unspecified; advertise an address the far end can reach")]
+    UnspecifiedAdvertised(String),
     /// A number outside its range.
     #[error("{value} is out of range {min}..={max}")]
     OutOfRange {

@@ -66,6 +66,7 @@ pub use model::{
     ClientAuth, LogConfig, LogFormat, MediaConfig, MetricsConfig, Peer, Realm, Route, RouteTarget,
     SipConfig, SipLimits, SrtpMode, TlsConfig,
 };
+pub use validate::validate;
 
 use file::ConfigFile;
 

@@ -6,6 +6,7 @@
 //! cascade into a page of follow-up errors.
 
 mod general;
+mod media;
 mod peers;
 mod realms;
 mod routes;
@@ -14,6 +15,7 @@ mod routes;
 pub(crate) mod testing;
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use super::error::{ConfigError, ConfigErrors, KeyPath, Problem};
@@ -201,6 +203,12 @@ impl Ctx<'_> {
         }
         resolved
     }
+}
+
+/// Whether two sockets on these addresses compete for the same ports: equal addresses, or
+/// one is the wildcard (`0.0.0.0`, `::`) of the other's family.
+pub(super) fn same_or_wildcard(a: IpAddr, b: IpAddr) -> bool {
+    a == b || (a.is_ipv4() == b.is_ipv4() && (a.is_unspecified() || b.is_unspecified()))
 }
 
 /// The words a keyword key accepts and the values they stand for.

@@ -224,3 +224,16 @@ pub(crate) fn run_cases(cases: &[Case]) {
     }
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }
+
+/// A realm named `name` with one listener and a media range on 127.0.0.3, to append to [`BASE`].
+pub(crate) fn extra_realm(name: &str, listener: &str, min: &str, max: &str) -> String {
+    extra_realm_raw(name, &format!("[\"{listener}\"]"), min, max)
+}
+
+/// Like [`extra_realm`], with the listeners array written out.
+pub(crate) fn extra_realm_raw(name: &str, listeners: &str, min: &str, max: &str) -> String {
+    format!(
+        "[[realms]]\nname = \"{name}\"\nlisteners = {listeners}\n[realms.media]\n\
+         address = \"127.0.0.3\"\nport_min = {min}\nport_max = {max}\n"
+    )
+}
