@@ -2,7 +2,7 @@
 //!
 //! Every value that can be wrong in more than its TOML type is kept as written (strings for
 //! addresses and keywords, `i64` for numbers, `Option` for required keys) so that a bad value
-//! never stops deserialization: [`super::validate`] then reports every problem at once and
+//! never stops deserialization: [`super::validate()`] then reports every problem at once and
 //! builds the typed [`super::Config`]. Keys not defined here are collected while deserializing
 //! (see [`super::from_str`]) and reported as errors too.
 

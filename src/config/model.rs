@@ -1,5 +1,5 @@
 //! The validated, typed configuration sections (pure). Values here have passed
-//! [`super::validate`]: addresses are parsed, references resolve, ranges hold and relative paths
+//! [`super::validate()`]: addresses are parsed, references resolve, ranges hold and relative paths
 //! are resolved against the configuration file's directory.
 
 use std::fmt;

@@ -28,6 +28,7 @@ pub(super) fn validate(ctx: &mut Ctx<'_>, realms: &[RealmFile]) -> Vec<Realm> {
     let mut valid = Vec::new();
     for (index, file) in realms.iter().enumerate() {
         let path = list.index(index);
+        let name = ctx.name(&file.name, path.key("name"));
         let listeners = listeners(ctx, file, &path);
         bound.extend(
             listeners
@@ -36,7 +37,6 @@ pub(super) fn validate(ctx: &mut Ctx<'_>, realms: &[RealmFile]) -> Vec<Realm> {
                 .enumerate()
                 .map(|(i, listener)| (path.key("listeners").index(i), listener)),
         );
-        let name = ctx.name(&file.name, path.key("name"));
         let advertised_address = file.advertised_address.as_deref().and_then(|text| {
             let at = path.key("advertised_address");
             match text.parse::<Host>() {
