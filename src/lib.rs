@@ -19,6 +19,7 @@
 //! The binary (`src/main.rs`) is the command line: `sbc run --config FILE` and
 //! `sbc check-config FILE`.
 
+pub mod app;
 pub mod config;
 pub mod error;
 pub mod sip;

@@ -1,3 +1,144 @@
-//! The `sbc` command line.
+//! The `sbc` command line (shell): `sbc run --config FILE` starts the SBC, `sbc check-config
+//! FILE` validates a configuration and lists every problem. This is the only place `anyhow` is
+//! used.
 
-fn main() {}
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand, ValueEnum};
+use sbc::config::{self, Config, ConfigErrors, LogConfig, LogFormat};
+use tracing_subscriber::EnvFilter;
+
+/// Session Border Controller: a SIP back-to-back user agent for the network edge.
+#[derive(Debug, Parser)]
+#[command(name = "sbc", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Load the configuration and serve until SIGINT or SIGTERM.
+    Run {
+        /// Configuration file (TOML); relative paths inside it start at its directory.
+        #[arg(short, long, value_name = "FILE")]
+        config: PathBuf,
+        /// Log format; overrides `log.format` from the configuration.
+        #[arg(long, value_enum, value_name = "FORMAT")]
+        log_format: Option<LogFormatArg>,
+    },
+    /// Validate a configuration file and print every problem found, one per line.
+    CheckConfig {
+        /// Configuration file (TOML).
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum LogFormatArg {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+impl From<LogFormatArg> for LogFormat {
+    fn from(arg: LogFormatArg) -> Self {
+        match arg {
+            LogFormatArg::Text => Self::Text,
+            LogFormatArg::Json => Self::Json,
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::CheckConfig { file } => check_config(&file),
+        Command::Run { config, log_format } => {
+            let Some(config) = load_or_report(&config) else {
+                return ExitCode::FAILURE;
+            };
+            match run(config, log_format.map(LogFormat::from)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(error) => {
+                    eprintln!("error: {error:#}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}
+
+/// `sbc check-config FILE`: a summary on stdout, or every problem on stderr.
+fn check_config(file: &Path) -> ExitCode {
+    match load_or_report(file) {
+        Some(config) => {
+            println!(
+                "config OK: {} realms, {} peers, {} routes",
+                config.realms.len(),
+                config.peers.len(),
+                config.routes.len()
+            );
+            ExitCode::SUCCESS
+        }
+        None => ExitCode::FAILURE,
+    }
+}
+
+/// Loads and validates `file`; on failure prints every problem to stderr, one per line.
+fn load_or_report(file: &Path) -> Option<Config> {
+    match config::load(file) {
+        Ok(config) => Some(config),
+        Err(errors) => {
+            report(file, &errors);
+            None
+        }
+    }
+}
+
+fn report(file: &Path, errors: &ConfigErrors) {
+    for error in errors {
+        eprintln!("{}: {error}", file.display());
+    }
+}
+
+/// `sbc run`: tracing, then the application in a multi-thread runtime until a signal.
+fn run(mut config: Config, log_format: Option<LogFormat>) -> anyhow::Result<()> {
+    if let Some(format) = log_format {
+        config.log.format = format;
+    }
+    init_tracing(&config.log)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("sbc")
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime
+        .block_on(sbc::app::run(Arc::new(config)))
+        .context("the SBC stopped with an error")
+}
+
+/// Installs the global subscriber: `RUST_LOG`, when set, overrides `log.level`.
+fn init_tracing(log: &LogConfig) -> anyhow::Result<()> {
+    let filter = match std::env::var("RUST_LOG") {
+        Ok(directives) if !directives.trim().is_empty() => {
+            EnvFilter::builder().parse(&directives).map_err(|e| {
+                anyhow::anyhow!("RUST_LOG={directives:?} is not a valid log filter: {e}")
+            })?
+        }
+        _ => EnvFilter::builder().parse(&log.level).map_err(|e| {
+            anyhow::anyhow!("log.level {:?} is not a valid log filter: {e}", log.level)
+        })?,
+    };
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let installed = match log.format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+    installed.map_err(|e| anyhow::anyhow!("cannot install the log subscriber: {e}"))
+}
