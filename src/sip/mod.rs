@@ -15,8 +15,11 @@ pub mod header;
 pub mod limits;
 pub mod message;
 pub mod method;
+pub mod access;
 pub mod parse;
 pub mod print;
+pub mod response;
+pub mod validate;
 pub mod scan;
 pub mod uri;
 

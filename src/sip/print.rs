@@ -63,3 +63,7 @@ impl Message {
         out.freeze()
     }
 }
+
+#[cfg(test)]
+#[path = "print_tests.rs"]
+mod tests;

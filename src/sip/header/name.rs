@@ -81,6 +81,28 @@ header_names! {
     WwwAuthenticate => "WWW-Authenticate", compact: None, list: false;
 }
 
+/// Longest known header name plus one.
+const MAX_LEN: usize = 24;
+/// Most known names sharing one length.
+const BUCKET: usize = 12;
+
+/// `TABLE` indices grouped by name length, so a lookup compares only same-length names:
+/// `BY_LEN[len][0]` is the count, followed by the indices.
+const BY_LEN: [[u8; BUCKET + 1]; MAX_LEN] = {
+    let mut out = [[0u8; BUCKET + 1]; MAX_LEN];
+    let mut i = 0;
+    while i < TABLE.len() {
+        let len = TABLE[i].1.len();
+        assert!(len < MAX_LEN, "raise MAX_LEN");
+        let n = out[len][0] as usize;
+        assert!(n < BUCKET, "raise BUCKET");
+        out[len][n + 1] = i as u8;
+        out[len][0] += 1;
+        i += 1;
+    }
+    out
+};
+
 impl HeaderName {
     /// Classifies a raw header name, case-insensitively, including compact forms.
     pub fn from_bytes(raw: &[u8]) -> HeaderName {
@@ -91,11 +113,13 @@ impl HeaderName {
                 .find(|(_, _, compact, _)| *compact == Some(c))
                 .map_or(HeaderName::Other, |(name, ..)| *name);
         }
-        TABLE
+        let Some(bucket) = BY_LEN.get(raw.len()) else {
+            return HeaderName::Other;
+        };
+        bucket[1..=usize::from(bucket[0])]
             .iter()
-            .find(|(_, canon, ..)| {
-                canon.len() == raw.len() && canon.as_bytes().eq_ignore_ascii_case(raw)
-            })
+            .map(|i| &TABLE[usize::from(*i)])
+            .find(|(_, canon, ..)| canon.as_bytes().eq_ignore_ascii_case(raw))
             .map_or(HeaderName::Other, |(name, ..)| *name)
     }
 
