@@ -5,5 +5,7 @@
 //! slices of that value.
 
 pub mod name;
+pub mod params;
 
 pub use name::HeaderName;
+pub use params::Params;
