@@ -5,7 +5,11 @@
 //! slices of that value.
 
 pub mod name;
+pub mod name_addr;
 pub mod params;
+pub mod via;
 
 pub use name::HeaderName;
+pub use name_addr::NameAddr;
 pub use params::Params;
+pub use via::Via;

@@ -12,11 +12,13 @@ mod sip;
 mod tel;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use host::Host;
 pub use sip::SipUri;
 pub use tel::TelUri;
+
+pub(crate) use host::{parse_port, parse_v6};
 
 use super::error::SyntaxError;
 use super::scan::{self, SCHEME, URIC};
