@@ -27,3 +27,6 @@ pub use name_addr::NameAddr;
 pub use option_tags::{Allow, OptionTags};
 pub use params::Params;
 pub use via::Via;
+
+#[cfg(test)]
+mod corpus_tests;

@@ -306,4 +306,22 @@ mod tests {
         assert!(!p.remove("rport"));
         assert_eq!(p.iter().count(), 1);
     }
+
+    proptest::proptest! {
+        #[test]
+        fn header_params_round_trip(p in crate::sip::header::name_addr::tests::header_params()) {
+            let mut out = BytesMut::new();
+            p.write_to(&mut out);
+            let out = out.freeze();
+            proptest::prop_assert_eq!(Params::parse_header(&out, 0), Ok((p, out.len())));
+        }
+
+        #[test]
+        fn uri_params_round_trip(p in crate::sip::uri::tests::strategy::uri_params()) {
+            let mut out = BytesMut::new();
+            p.write_to(&mut out);
+            let out = out.freeze();
+            proptest::prop_assert_eq!(Params::parse_uri(&out, 0, out.len()), Ok(p));
+        }
+    }
 }
