@@ -31,7 +31,7 @@ impl Contact {
         if v.as_ref() == b"*" {
             Ok(Contact::Star)
         } else {
-            NameAddr::parse(&v).map(Contact::Addr)
+            NameAddr::parse(&v).and_then(checked)
         }
     }
 
@@ -45,7 +45,7 @@ impl Contact {
             .map(|e| match e.as_ref() {
                 b"" => Err(SyntaxError::new("empty contact", 0)),
                 b"*" => Err(SyntaxError::new("contact * in a list", 0)),
-                _ => NameAddr::parse(&e).map(Contact::Addr),
+                _ => NameAddr::parse(&e).and_then(checked),
             })
             .collect()
     }
@@ -70,15 +70,15 @@ impl Contact {
         self.addr()?.params.value(name)
     }
 
-    /// The `expires` parameter in seconds, saturating at `u32::MAX`; `None` if absent or not
-    /// a number.
+    /// The `expires` parameter in seconds, saturating at `u32::MAX`; `None` if absent
+    /// (the value is checked to be `delta-seconds` at parse time).
     pub fn expires(&self) -> Option<u32> {
         self.param("expires")
             .and_then(|v| scan::parse_u32_saturating(v))
     }
 
-    /// The `q` parameter in thousandths (`q=0.33` is 330), `None` if absent or malformed
-    /// (`qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] )`).
+    /// The `q` parameter in thousandths (`q=0.33` is 330), `None` if absent
+    /// (`qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] )`, checked at parse time).
     pub fn q(&self) -> Option<u16> {
         parse_qvalue(self.param("q")?)
     }
@@ -115,6 +115,23 @@ impl Contact {
             c.write_to(out);
         }
     }
+}
+
+/// Checks the `c-p-q` and `c-p-expires` grammar (§25.1) of a parsed address.
+fn checked(addr: NameAddr) -> Result<Contact, SyntaxError> {
+    for (name, value) in addr.params.iter() {
+        let ok = if name.eq_ignore_ascii_case(b"q") {
+            value.is_some_and(|v| parse_qvalue(v).is_some())
+        } else if name.eq_ignore_ascii_case(b"expires") {
+            value.is_some_and(|v| scan::parse_u32_saturating(v).is_some())
+        } else {
+            true
+        };
+        if !ok {
+            return Err(SyntaxError::new("contact parameter", 0));
+        }
+    }
+    Ok(Contact::Addr(addr))
 }
 
 /// Parses a `qvalue` into thousandths.
@@ -177,6 +194,15 @@ mod tests {
         assert!(Contact::parse(&b("<sip:%00%00@host5.example.com>")).is_ok());
         assert!(Contact::parse(&b("<name:John_Smith>")).is_ok());
         assert!(Contact::parse_list(&b("\"Joe\" <sip:joe@example.org>;;;;")).is_err());
+        for bad in [
+            "<sip:a@b>;q=2",
+            "<sip:a@b>;q",
+            "<sip:a@b>;expires=soon",
+            "<sip:a@b>;EXPIRES",
+        ] {
+            assert!(Contact::parse(&b(bad)).is_err(), "{bad}");
+            assert!(Contact::parse_list(&b(bad)).is_err(), "{bad}");
+        }
     }
 
     #[test]

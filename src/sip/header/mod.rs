@@ -14,6 +14,7 @@ pub mod name;
 pub mod name_addr;
 pub mod option_tags;
 pub mod params;
+pub mod retry_after;
 pub mod via;
 
 pub use call_id::CallId;
@@ -26,6 +27,7 @@ pub use name::HeaderName;
 pub use name_addr::NameAddr;
 pub use option_tags::{Allow, OptionTags};
 pub use params::Params;
+pub use retry_after::RetryAfter;
 pub use via::Via;
 
 #[cfg(test)]
