@@ -1,8 +1,8 @@
 //! The Call-ID header (pure): RFC 3261 §20.8 and §25.1 `callid = word [ "@" word ]`.
 //!
-//! `word` is wider than `token`: it also admits `( ) < > : \ " / [ ] ? { }` (RFC 4475 §3.1.1.3
+//! `word` is wider than `token`: it also admits `( ) < > : \ " / [ ] ? { }` (RFC 4475
 //! `intmeth`). No whitespace is allowed. The value is kept verbatim; Call-IDs compare
-//! byte-for-byte (§19.3).
+//! byte-for-byte (§20.8).
 
 use crate::sip::error::SyntaxError;
 use crate::sip::scan::{self, WORD};

@@ -2,7 +2,7 @@
 //! reads: `expires` (§10.2.1.1), `q` (§20.10), `+sip.instance` and `reg-id` (RFC 5626 §4.1).
 //!
 //! `*` is only valid as the whole header value (RFC 3261 §10.2.2). An `expires` value that does
-//! not fit 32 bits saturates at `u32::MAX` (RFC 4475 §3.1.2.8 `scalar02` shows the case); the
+//! not fit 32 bits saturates at `u32::MAX` (RFC 4475 `scalar02` shows the case); the
 //! registrar policy clamps it anyway.
 
 use super::name_addr::NameAddr;

@@ -1,8 +1,8 @@
 //! The CSeq header (pure): RFC 3261 §20.16 and §25.1 `CSeq = 1*DIGIT LWS Method`.
 //!
 //! The sequence number must be below 2^31 (§8.1.1.5); larger values are syntax errors (RFC 4475
-//! §3.1.2.8 `scalar02`). Leading zeros and folded whitespace before the method are allowed
-//! (`0009\r\n  INVITE`, RFC 4475 §3.1.1.1 `wsinv`).
+//! `scalar02`). Leading zeros and folded whitespace before the method are allowed
+//! (`0009\r\n  INVITE`, RFC 4475 `wsinv`).
 
 use crate::sip::error::SyntaxError;
 use crate::sip::method::Method;

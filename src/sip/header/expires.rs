@@ -1,9 +1,9 @@
 //! Expires and Min-Expires headers (pure): RFC 3261 §20.19, §20.23 and §25.1
 //! `delta-seconds = 1*DIGIT`.
 //!
-//! Values that do not fit 32 bits saturate at `u32::MAX` rather than failing: §20.19 says an
-//! Expires value above 2^32-1 is to be taken as 2^32-1, and registrar policy clamps every
-//! expiry to its own maximum anyway.
+//! §20.19 bounds the value to 0..=2^32-1. A longer number saturates at `u32::MAX` instead of
+//! failing: it plainly means "as long as possible", and registrar and session policy clamp every
+//! expiry to their own maximum anyway, so a 400 would only add a failure mode.
 
 use crate::sip::error::SyntaxError;
 use crate::sip::scan;

@@ -1,7 +1,7 @@
 //! The Max-Forwards header (pure): RFC 3261 §20.22 and §25.1 `Max-Forwards = 1*DIGIT`.
 //!
-//! Leading zeros are allowed (`0068` is 68, RFC 4475 §3.1.1.1 `wsinv`); values above 255 are
-//! syntax errors (§8.1.1.6 and RFC 4475 §3.1.2.8 `scalar02`).
+//! Leading zeros are allowed (`0068` is 68, RFC 4475 `wsinv`); values above 255 are
+//! syntax errors (§8.1.1.6 and RFC 4475 `scalar02`).
 
 use crate::sip::error::SyntaxError;
 use crate::sip::scan;

@@ -46,9 +46,11 @@ impl OptionTags {
         tokens(value, "option-tag").map(OptionTags)
     }
 
-    /// Whether `tag` is listed (option tags compare case-sensitively, §19.2).
+    /// Whether `tag` is listed (tokens compare case-insensitively, §7.3.1).
     pub fn contains(&self, tag: &str) -> bool {
-        self.0.iter().any(|t| t.as_ref() == tag.as_bytes())
+        self.0
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case(tag.as_bytes()))
     }
 
     /// The tags in order.
@@ -114,7 +116,9 @@ mod tests {
         let t =
             OptionTags::parse(&b("100rel, timer,\r\n replaces ,nobodyKnowsThisExtension")).unwrap();
         assert_eq!(t.0.len(), 4);
-        assert!(t.contains("nobodyKnowsThisExtension") && !t.contains("Timer"));
+        assert!(
+            t.contains("nobodyknowsthisextension") && t.contains("Timer") && !t.contains("tim")
+        );
         assert_eq!(
             t.to_string(),
             "100rel, timer, replaces, nobodyKnowsThisExtension"

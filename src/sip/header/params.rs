@@ -186,7 +186,7 @@ impl Params {
 }
 
 /// Scans a `gen-value` at `i`: a quoted-string, an IPv6 reference `[...]`, or a run of token
-/// characters and `:` (so `received=2001:db8::9` is accepted as RFC 5118 §4.5 asks).
+/// characters and `:` (so `received=2001:db8::9` is accepted as RFC 5118 `via-received-param-no-delim` needs).
 fn scan_gen_value(s: &[u8], i: usize) -> Result<usize, SyntaxError> {
     match s.get(i) {
         Some(b'"') => scan::scan_quoted(s, i),

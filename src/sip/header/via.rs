@@ -1,5 +1,5 @@
 //! The Via header (pure): RFC 3261 §20.42 and §25.1 `via-parm`, RFC 3581 `rport`, RFC 5118
-//! §4.5 (`received` with or without IPv6 brackets).
+//! (`received` with or without IPv6 brackets).
 //!
 //! `sent-protocol` allows LWS around its `/` separators and `sent-by` around its `:`. The
 //! well-known parameters are validated at parse time (`branch` is a token, `received` an IP
@@ -191,13 +191,13 @@ fn parse_one(v: &Bytes) -> Result<Via, SyntaxError> {
     let c = scan::skip_lws(s, he);
     if s.get(c) == Some(&b':') {
         let ps = scan::skip_lws(s, c + 1);
-        let mut pe = ps;
-        while s.get(pe).is_some_and(u8::is_ascii_digit) {
-            pe += 1;
+        let mut port_end = ps;
+        while s.get(port_end).is_some_and(u8::is_ascii_digit) {
+            port_end += 1;
         }
-        let p = s.get(ps..pe).and_then(crate::sip::uri::parse_port);
+        let p = s.get(ps..port_end).and_then(crate::sip::uri::parse_port);
         port = Some(p.ok_or(SyntaxError::new("via port", ps))?);
-        pos = pe;
+        pos = port_end;
     }
     let (params, end) = Params::parse_header(v, pos)?;
     if end != s.len() {

@@ -1,5 +1,5 @@
 //! Hosts and ports of SIP URIs and Via sent-by (pure): RFC 3261 §25.1 `hostport`, with IPv6
-//! only as bracketed references (RFC 3261 §19.1.1, RFC 5118 §4.3).
+//! only as bracketed references (RFC 3261 §19.1.1, RFC 5118 `ipv6-good`, `port-ambiguous`).
 //!
 //! Host names are kept verbatim; IP literals are stored parsed and printed in canonical form
 //! (RFC 5952 for IPv6), so `[2001:DB8::1]` prints as `[2001:db8::1]`.

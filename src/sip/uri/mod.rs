@@ -139,3 +139,11 @@ impl fmt::Display for SipUri {
         f.write_str(&String::from_utf8_lossy(&out))
     }
 }
+
+impl fmt::Display for TelUri {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut out = BytesMut::new();
+        self.write_to(&mut out);
+        f.write_str(&String::from_utf8_lossy(&out))
+    }
+}

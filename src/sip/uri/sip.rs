@@ -2,7 +2,7 @@
 //!
 //! `userinfo` is split from `hostport` at the *last* `@`: no part after the userinfo (host,
 //! port, `uri-parameters`, `headers`) may contain an unescaped `@`, while the user part may
-//! contain `;`, `?`, `/` and more (RFC 4475 §3.1.1.3 `intmeth`, §3.1.1.9 `semiuri`). Escapes
+//! contain `;`, `?`, `/` and more (RFC 4475 `intmeth`, `semiuri`). Escapes
 //! are validated but never decoded.
 
 use super::host::{Host, parse_hostport};
