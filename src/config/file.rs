@@ -144,7 +144,7 @@ pub struct LimitsFile {
     pub max_headers: Option<i64>,
     /// One header line, bytes. Default: 8192.
     pub max_line_bytes: Option<i64>,
-    /// Via header values per message. Default: 32.
+    /// Via header values per message. Default: 70 (the usual initial Max-Forwards: no honest request crosses more hops).
     pub max_via: Option<i64>,
 }
 

@@ -189,32 +189,9 @@ impl Default for SipConfig {
     }
 }
 
-/// `[sip.limits]`: bounds enforced by the parser on every incoming message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SipLimits {
-    /// Whole message in bytes. Default: 65535.
-    pub max_message_bytes: usize,
-    /// Body in bytes; at most `max_message_bytes`. Default: 32768.
-    pub max_body_bytes: usize,
-    /// Header fields per message. Default: 100.
-    pub max_headers: usize,
-    /// One header line in bytes; at most `max_message_bytes`. Default: 8192.
-    pub max_line_bytes: usize,
-    /// Via header values per message. Default: 32.
-    pub max_via: usize,
-}
-
-impl Default for SipLimits {
-    fn default() -> Self {
-        Self {
-            max_message_bytes: 65_535,
-            max_body_bytes: 32_768,
-            max_headers: 100,
-            max_line_bytes: 8_192,
-            max_via: 32,
-        }
-    }
-}
+/// `[sip.limits]`: bounds enforced by the parser on every incoming message. The same type the
+/// parser uses, so a default can only be written in one place ([`crate::sip::Limits::DEFAULT`]).
+pub use crate::sip::limits::Limits as SipLimits;
 
 /// `[metrics]` settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,8 +4,8 @@
 
 use crate::sip::error::{ParseError, SyntaxError};
 use crate::sip::header::{
-    CSeq, CallId, Contact, ContentType, Expires, HeaderName, MaxForwards, NameAddr, Via,
-    option_tags,
+    Allow, CSeq, CallId, Contact, ContentType, Expires, HeaderName, MaxForwards, NameAddr,
+    OptionTags, Via,
 };
 use crate::sip::message::Message;
 use crate::sip::method::Method;
@@ -56,7 +56,10 @@ impl Message {
     pub fn request_uri(&self) -> Result<Uri, ParseError> {
         let line = self.request_line().ok_or(ParseError::BadStartLine)?;
         if line.uri.iter().any(|b| b.is_ascii_whitespace()) {
-            return Err(ParseError::BadRequestUri(SyntaxError::new("request-uri whitespace", 0)));
+            return Err(ParseError::BadRequestUri(SyntaxError::new(
+                "request-uri whitespace",
+                0,
+            )));
         }
         Uri::parse(&line.uri).map_err(ParseError::BadRequestUri)
     }
@@ -135,27 +138,31 @@ impl Message {
 
     /// Option tags in Require.
     pub fn require(&self) -> Result<Vec<Bytes>, ParseError> {
-        self.list(HeaderName::Require, option_tags::parse)
+        self.list(HeaderName::Require, |v| OptionTags::parse(v).map(|t| t.0))
     }
 
     /// Option tags in Proxy-Require.
     pub fn proxy_require(&self) -> Result<Vec<Bytes>, ParseError> {
-        self.list(HeaderName::ProxyRequire, option_tags::parse)
+        self.list(HeaderName::ProxyRequire, |v| {
+            OptionTags::parse(v).map(|t| t.0)
+        })
     }
 
     /// Option tags in Supported.
     pub fn supported(&self) -> Result<Vec<Bytes>, ParseError> {
-        self.list(HeaderName::Supported, option_tags::parse)
+        self.list(HeaderName::Supported, |v| OptionTags::parse(v).map(|t| t.0))
     }
 
     /// Option tags in Unsupported.
     pub fn unsupported(&self) -> Result<Vec<Bytes>, ParseError> {
-        self.list(HeaderName::Unsupported, option_tags::parse)
+        self.list(HeaderName::Unsupported, |v| {
+            OptionTags::parse(v).map(|t| t.0)
+        })
     }
 
     /// Methods in Allow.
     pub fn allow(&self) -> Result<Vec<Method>, ParseError> {
-        self.list(HeaderName::Allow, option_tags::parse_methods)
+        self.list(HeaderName::Allow, |v| Allow::parse(v).map(|a| a.0))
     }
 
     /// User-Agent, opaque.

@@ -12,19 +12,20 @@ pub struct Limits {
     pub max_headers: usize,
     /// Longest start line or header field (after unfolding), in bytes.
     pub max_line_bytes: usize,
-    /// Most Via values in one message.
+    /// Most Via values in one message (70 by default: the usual initial Max-Forwards, so no
+    /// honest request crosses more hops).
     pub max_via: usize,
 }
 
 impl Limits {
     /// Defaults: a UDP datagram's maximum payload, a 32 KiB body, 100 headers, 8 KiB lines,
-    /// 32 Via hops.
+    /// 70 Via values (the usual initial Max-Forwards).
     pub const DEFAULT: Limits = Limits {
         max_message_bytes: 65_535,
         max_body_bytes: 32_768,
         max_headers: 100,
         max_line_bytes: 8_192,
-        max_via: 32,
+        max_via: 70,
     };
 }
 

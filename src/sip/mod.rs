@@ -10,18 +10,18 @@
 //! streams, where a message may be *incomplete* (wait for more bytes) or *invalid* (answer or
 //! close) and the two are never confused.
 
+pub mod access;
 pub mod error;
 pub mod header;
 pub mod limits;
 pub mod message;
 pub mod method;
-pub mod access;
 pub mod parse;
 pub mod print;
 pub mod response;
-pub mod validate;
 pub mod scan;
 pub mod uri;
+pub mod validate;
 
 pub use error::{ParseError, SyntaxError};
 pub use limits::Limits;

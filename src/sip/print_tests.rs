@@ -5,7 +5,7 @@ use crate::sip::header::HeaderName;
 use crate::sip::limits::Limits;
 use crate::sip::message::{Header, Headers, Message, RequestLine, StartLine, StatusLine};
 use crate::sip::method::Method;
-use crate::sip::parse::{Framer, Frame, parse_datagram};
+use crate::sip::parse::{Frame, Framer, parse_datagram};
 use bytes::Bytes;
 use proptest::prelude::*;
 
@@ -26,7 +26,9 @@ fn header() -> impl Strategy<Value = Header> {
     prop_oneof![
         (token(), value()),
         (
-            prop::sample::select(vec!["Via", "v", "From", "To", "Call-ID", "i", "CSeq", "X-Custom"]),
+            prop::sample::select(vec![
+                "Via", "v", "From", "To", "Call-ID", "i", "CSeq", "X-Custom"
+            ]),
             value()
         )
             .prop_map(|(n, v)| (n.to_string(), v)),
@@ -46,7 +48,7 @@ fn start_line() -> impl Strategy<Value = StartLine> {
                 version: Bytes::from_static(b"SIP/2.0"),
             })
         }),
-        (100u16..=699, "([!-~][ -~]{0,20})?").prop_map(|(code, reason)| {
+        (100u16..=699, "([!-~]([ -~]{0,20}[!-~])?)?").prop_map(|(code, reason)| {
             StartLine::Response(StatusLine {
                 version: Bytes::from_static(b"SIP/2.0"),
                 code,

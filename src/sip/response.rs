@@ -11,7 +11,12 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 /// Builds the response `code` to `request`. `to_tag` is added to To when To has no tag (pass
 /// `None` for 100 Trying); `reason` overrides the standard reason phrase.
-pub fn response_to(request: &Message, code: u16, reason: Option<&str>, to_tag: Option<&[u8]>) -> Message {
+pub fn response_to(
+    request: &Message,
+    code: u16,
+    reason: Option<&str>,
+    to_tag: Option<&[u8]>,
+) -> Message {
     let mut headers = Headers::with_capacity(8);
     for h in &request.headers {
         match h.name {
@@ -25,7 +30,10 @@ pub fn response_to(request: &Message, code: u16, reason: Option<&str>, to_tag: O
             _ => {}
         }
     }
-    headers.push(Header::new(HeaderName::ContentLength, Bytes::from_static(b"0")));
+    headers.push(Header::new(
+        HeaderName::ContentLength,
+        Bytes::from_static(b"0"),
+    ));
     Message {
         start: StartLine::Response(StatusLine {
             version: Bytes::from_static(SIP_2_0),
@@ -39,7 +47,12 @@ pub fn response_to(request: &Message, code: u16, reason: Option<&str>, to_tag: O
 
 /// The error response for a refused request: the mapped status, plus `Unsupported` for 420
 /// (RFC 3261 §8.2.2.3).
-pub fn error_response(request_head: &Message, error: &ParseError, status: u16, to_tag: &[u8]) -> Message {
+pub fn error_response(
+    request_head: &Message,
+    error: &ParseError,
+    status: u16,
+    to_tag: &[u8],
+) -> Message {
     let mut resp = response_to(request_head, status, None, Some(to_tag));
     if let ParseError::BadExtension(tags) = error {
         let mut value = BytesMut::new();
@@ -101,14 +114,20 @@ Content-Length: 0\r\n\r\n";
 
     #[test]
     fn bad_extension_lists_unsupported_tags() {
-        let Disposition::Reject { status, error, head } =
-            Validator::default().inspect_datagram(Bytes::from_static(REQ))
+        let Disposition::Reject {
+            status,
+            error,
+            head,
+        } = Validator::default().inspect_datagram(Bytes::from_static(REQ))
         else {
             panic!("not rejected");
         };
         let resp = error_response(&head, &error, status, b"t");
         assert_eq!(resp.status(), Some(420));
-        assert_eq!(resp.headers.get(HeaderName::Unsupported).unwrap(), "foo, bar");
+        assert_eq!(
+            resp.headers.get(HeaderName::Unsupported).unwrap(),
+            "foo, bar"
+        );
         assert_eq!(resp.status_line().unwrap().reason, "Bad Extension");
     }
 }

@@ -24,9 +24,39 @@ pub const DEFAULT_SUPPORTED: &[&str] = &["100rel", "timer", "replaces", "path", 
 /// request is well formed and goes on to routing (which answers 404/416 when it has no route);
 /// any other scheme is answered 416 here.
 const REGISTERED_SCHEMES: &[&str] = &[
-    "im", "pres", "mailto", "http", "https", "urn", "h323", "xmpp", "fax", "modem", "cid", "mid",
-    "data", "ldap", "soap.beep", "soap.beeps", "xmlrpc.beep", "xmlrpc.beeps", "iris.beep", "service",
-    "tip", "go", "crid", "dns", "ipp", "snmp", "tftp", "msrp", "msrps", "ws", "wss", "coap", "geo",
+    "im",
+    "pres",
+    "mailto",
+    "http",
+    "https",
+    "urn",
+    "h323",
+    "xmpp",
+    "fax",
+    "modem",
+    "cid",
+    "mid",
+    "data",
+    "ldap",
+    "soap.beep",
+    "soap.beeps",
+    "xmlrpc.beep",
+    "xmlrpc.beeps",
+    "iris.beep",
+    "service",
+    "tip",
+    "go",
+    "crid",
+    "dns",
+    "ipp",
+    "snmp",
+    "tftp",
+    "msrp",
+    "msrps",
+    "ws",
+    "wss",
+    "coap",
+    "geo",
 ];
 
 /// Validation settings.
@@ -157,7 +187,10 @@ impl Validator {
         if vias.len() > self.limits.max_via {
             return Err(ParseError::TooManyVias);
         }
-        if vias.iter().any(|v| !v.is_sip_2_0()) {
+        if vias
+            .iter()
+            .any(|v| !v.protocol.eq_ignore_ascii_case(b"SIP") || v.version.as_ref() != b"2.0")
+        {
             return Err(ParseError::UnsupportedVersion);
         }
         msg.from_header()?;

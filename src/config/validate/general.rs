@@ -304,7 +304,7 @@ mod tests {
         let config = check(text).expect("config without optional sections is valid");
         assert_eq!(config.sip, SipConfig::default());
         assert_eq!(config.sip.t1, Duration::from_millis(500));
-        assert_eq!(config.sip.limits.max_via, 32);
+        assert_eq!(config.sip.limits.max_via, 70);
         assert_eq!(config.sip.user_agent, "sbc");
         assert_eq!(config.metrics.listen, "127.0.0.1:9090".parse().unwrap());
         assert_eq!(config.log.format, LogFormat::Text);

@@ -4,7 +4,7 @@
 //! typed parsers know to its parser. Messages the SBC must process parse cleanly; messages
 //! whose 400 comes from a header or Request-URI grammar error fail here. Messages rejected for
 //! framing reasons (Content-Length, duplicate headers, request-line spacing) are the message
-//! parser's business and are not asserted. The corpus lives in `../shared/conformance`.
+//! parser's business and are not asserted. The corpus lives in `tests/data/conformance`.
 
 use super::*;
 use crate::sip::error::SyntaxError;
@@ -15,8 +15,8 @@ use std::path::PathBuf;
 fn corpus(dir: &str, name: &str) -> Option<Bytes> {
     let path: PathBuf = [
         env!("CARGO_MANIFEST_DIR"),
-        "..",
-        "shared",
+        "tests",
+        "data",
         "conformance",
         dir,
         name,
@@ -159,10 +159,10 @@ const REJECT_5118: &[(&str, &str)] = &[
 
 #[test]
 fn rfc4475_and_rfc5118_outcomes() {
-    if corpus("rfc4475", "wsinv").is_none() {
-        eprintln!("conformance corpus not found next to the crate; skipping");
-        return;
-    }
+    assert!(
+        corpus("rfc4475", "wsinv").is_some(),
+        "conformance corpus missing"
+    );
     for (dir, names) in [("rfc4475", PROCESS_4475), ("rfc5118", PROCESS_5118)] {
         for name in names {
             let msg = corpus(dir, name).unwrap_or_else(|| panic!("missing {dir}/{name}"));
@@ -181,9 +181,7 @@ fn rfc4475_and_rfc5118_outcomes() {
 /// Either outcome is acceptable for these; the choices made are pinned here.
 #[test]
 fn either_way_cases_are_consistent() {
-    let Some(regbadct) = corpus("rfc4475", "regbadct") else {
-        return;
-    };
+    let regbadct = corpus("rfc4475", "regbadct").expect("corpus file");
     assert_eq!(
         check(&regbadct).err().map(|(h, _)| h).as_deref(),
         Some("Contact")
@@ -196,9 +194,7 @@ fn either_way_cases_are_consistent() {
 
 #[test]
 fn port_ambiguous_has_no_port() {
-    let Some(msg) = corpus("rfc5118", "port-ambiguous") else {
-        return;
-    };
+    let msg = corpus("rfc5118", "port-ambiguous").expect("corpus file");
     let (start, _) = split_head(&msg);
     let uri = start.split(|&b| b == b' ').nth(1).unwrap_or_default();
     let Ok(Uri::Sip(u)) = Uri::parse(&start.slice_ref(uri)) else {
