@@ -2,10 +2,14 @@
 //! (`tests/data/sip/invite-1k.sip`). Run: `cargo bench --bench sip`.
 //!
 //! - `parse/structural`: framing, start line, header split and classification, body slice.
+//! - `parse/validated`: the above plus validation, which parses every header the SBC relies on
+//!   (all Via values, From, To, Call-ID, CSeq, Max-Forwards, Contact, Content-Type, Supported,
+//!   Require, Request-URI) into typed values — what existing SIP crates measure as "parse".
 //! - `print`: writing the parsed message back to wire form.
 
 use bytes::Bytes;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use sbc::sip::validate::Validator;
 use sbc::sip::{Limits, parse_datagram};
 use std::hint::black_box;
 
@@ -20,6 +24,14 @@ fn bench(c: &mut Criterion) {
     group.throughput(Throughput::Bytes(INVITE.len() as u64));
     group.bench_function("parse/structural", |b| {
         b.iter(|| parse_datagram(black_box(buf.clone()), &limits).map(|m| m.headers.len()))
+    });
+    let validator = Validator::default();
+    validator.validate(&parsed).expect("fixture is valid");
+    group.bench_function("parse/validated", |b| {
+        b.iter(|| {
+            let msg = parse_datagram(black_box(buf.clone()), &limits).expect("parses");
+            validator.validate(&msg).map(|()| msg.headers.len())
+        })
     });
     group.bench_function("print", |b| b.iter(|| black_box(&parsed).to_bytes()));
     group.finish();
