@@ -15,6 +15,7 @@
 //! | [`sip`] | pure | SIP messages: framing, parsing, typed headers, URIs, printing, limits, validation |
 //! | [`config`] | pure | TOML configuration model, defaults and `validate()` reporting every problem |
 //! | [`error`] | pure | the one place where errors map to a SIP status, a side and a metric reason |
+//! | [`app`] | shell | composition root: config → listeners and tasks; graceful shutdown |
 //!
 //! The binary (`src/main.rs`) is the command line: `sbc run --config FILE` and
 //! `sbc check-config FILE`.

@@ -22,6 +22,8 @@ pub struct ConfigFile {
     pub routes: Vec<RouteFile>,
     /// `[sip]`: protocol timers, identity and message limits.
     pub sip: SipFile,
+    /// `[transport]`: connection limits, timeouts and queue bounds.
+    pub transport: TransportFile,
     /// `[metrics]`: the Prometheus endpoint.
     pub metrics: MetricsFile,
     /// Directory of policy files. Default: `policies` next to the configuration file.
@@ -146,6 +148,30 @@ pub struct LimitsFile {
     pub max_line_bytes: Option<i64>,
     /// Via header values per message. Default: 70 (the usual initial Max-Forwards: no honest request crosses more hops).
     pub max_via: Option<i64>,
+}
+
+/// `[transport]`: how the SIP listeners bound what the network can make them hold.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct TransportFile {
+    /// Open TCP/TLS connections, all listeners together. Default: 10000.
+    pub max_connections: Option<i64>,
+    /// Open TCP/TLS connections from one source IP. Default: 256.
+    pub max_connections_per_source: Option<i64>,
+    /// Seconds without a byte in either direction before a connection is closed. Default: 600.
+    pub idle_timeout_secs: Option<i64>,
+    /// Seconds a TLS handshake may take. Default: 10.
+    pub tls_handshake_timeout_secs: Option<i64>,
+    /// Seconds a TCP/TLS connection may spend delivering one incomplete message. Default: 30.
+    pub message_timeout_secs: Option<i64>,
+    /// Messages queued for sending on one connection before it is closed as stalled. Default: 256.
+    pub write_queue_messages: Option<i64>,
+    /// Received messages queued for the signaling core before new ones are dropped. Default: 8192.
+    pub inbound_queue_messages: Option<i64>,
+    /// Receive buffer requested for each UDP socket, bytes. Default: 4194304.
+    pub udp_recv_buffer_bytes: Option<i64>,
+    /// UDP sockets per listener sharing the port with SO_REUSEPORT. Default: 1.
+    pub udp_sockets_per_listener: Option<i64>,
 }
 
 /// `[metrics]`: Prometheus endpoint.

@@ -64,7 +64,7 @@ pub use address::{AddressError, Host, Listener, PeerAddress, Transport};
 pub use error::{ConfigError, ConfigErrors, KeyPath, Problem};
 pub use model::{
     ClientAuth, LogConfig, LogFormat, MediaConfig, MetricsConfig, Peer, Realm, Route, RouteTarget,
-    SipConfig, SipLimits, SrtpMode, TlsConfig,
+    SipConfig, SipLimits, SrtpMode, TlsConfig, TransportConfig,
 };
 pub use validate::validate;
 
@@ -81,6 +81,8 @@ pub struct Config {
     pub routes: Vec<Route>,
     /// Protocol timers, identity and message limits.
     pub sip: SipConfig,
+    /// Connection limits, timeouts and queue bounds of the SIP listeners.
+    pub transport: TransportConfig,
     /// The Prometheus endpoint.
     pub metrics: MetricsConfig,
     /// Directory of policy files, resolved against the configuration file's directory.

@@ -193,6 +193,49 @@ impl Default for SipConfig {
 /// parser uses, so a default can only be written in one place ([`crate::sip::Limits::DEFAULT`]).
 pub use crate::sip::limits::Limits as SipLimits;
 
+/// `[transport]`: bounds on what the network can make the SIP listeners hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TransportConfig {
+    /// Open TCP/TLS connections, all listeners together. Default: 10000.
+    pub max_connections: usize,
+    /// Open TCP/TLS connections from one source IP. Default: 256 (phones behind one office NAT
+    /// share a source address, each with its own connection).
+    pub max_connections_per_source: usize,
+    /// A connection with no traffic either way for this long is closed. Default: 600 s (RFC 5626
+    /// keep-alives every 2 minutes or so keep a registered phone's connection open).
+    pub idle_timeout: Duration,
+    /// Longest TLS handshake. Default: 10 s.
+    pub tls_handshake_timeout: Duration,
+    /// Longest time one message may take to arrive once its first byte has (slowloris guard).
+    /// Default: 30 s.
+    pub message_timeout: Duration,
+    /// Messages queued for one connection before it is closed as stalled. Default: 256.
+    pub write_queue_messages: usize,
+    /// Received messages queued for the signaling core before new ones are dropped. Default: 8192.
+    pub inbound_queue_messages: usize,
+    /// Receive buffer requested for each UDP socket (the kernel caps it at `net.core.rmem_max`).
+    /// Default: 4 MiB.
+    pub udp_recv_buffer_bytes: usize,
+    /// UDP sockets per listener, sharing the port with SO_REUSEPORT. Default: 1.
+    pub udp_sockets_per_listener: usize,
+}
+
+impl Default for TransportConfig {
+    fn default() -> Self {
+        TransportConfig {
+            max_connections: 10_000,
+            max_connections_per_source: 256,
+            idle_timeout: Duration::from_secs(600),
+            tls_handshake_timeout: Duration::from_secs(10),
+            message_timeout: Duration::from_secs(30),
+            write_queue_messages: 256,
+            inbound_queue_messages: 8192,
+            udp_recv_buffer_bytes: 4 << 20,
+            udp_sockets_per_listener: 1,
+        }
+    }
+}
+
 /// `[metrics]` settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MetricsConfig {

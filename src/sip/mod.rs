@@ -6,7 +6,7 @@
 //! a caller asks for it, and unknown headers and parameters are carried byte-exact.
 //!
 //! Two entry points: [`parse::parse_datagram`] for a UDP datagram (one message; trailing bytes
-//! beyond `Content-Length` ignored) and [`parse::Framer`]/[`parse::frame_stream`] for TCP/TLS byte
+//! beyond `Content-Length` ignored) and [`parse::Framer`] for TCP/TLS byte
 //! streams, where a message may be *incomplete* (wait for more bytes) or *invalid* (answer or
 //! close) and the two are never confused.
 

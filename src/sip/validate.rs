@@ -1,7 +1,7 @@
 //! Message validation (pure): the checks an edge element makes before any expensive work, in
 //! the order of RFC 3261 §16.3 / §8.2 — version (505), syntax of every header the SBC relies on
 //! (400), Request-URI scheme (416), Max-Forwards (483), required extensions (420) — plus the
-//! size limits already enforced while framing. [`inspect_datagram`] combines framing and
+//! size limits already enforced while framing. [`Validator::inspect_datagram`] combines framing and
 //! validation into the one decision the transport needs: process, answer with a status, or
 //! drop silently (invalid responses, unreadable start lines).
 

@@ -10,6 +10,7 @@ mod media;
 mod peers;
 mod realms;
 mod routes;
+mod transport;
 
 #[cfg(test)]
 pub(crate) mod testing;
@@ -40,6 +41,7 @@ pub fn validate(
     let peers = peers::validate(&mut ctx, &file.peers, &names);
     let routes = routes::validate(&mut ctx, &file.routes, &names);
     let sip = general::sip(&mut ctx, &file.sip);
+    let transport = transport::validate(&mut ctx, &file.transport);
     let metrics = general::metrics(&mut ctx, &file.metrics);
     let policy_dir = general::policy_dir(&mut ctx, file.policy_dir.as_deref());
     let log = general::log(&mut ctx, &file.log);
@@ -51,6 +53,7 @@ pub fn validate(
         peers,
         routes,
         sip,
+        transport,
         metrics,
         policy_dir,
         log,
