@@ -24,3 +24,4 @@ pub mod app;
 pub mod config;
 pub mod error;
 pub mod sip;
+pub mod transport;

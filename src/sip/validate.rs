@@ -204,14 +204,23 @@ impl Validator {
         match parse_datagram(buf, &self.limits) {
             Ok(msg) => match self.validate(&msg) {
                 Ok(()) => Disposition::Process(msg),
-                Err(error) if msg.is_request() => Disposition::Reject {
-                    status: error.sip_status(),
-                    error,
-                    head: Box::new(msg),
-                },
-                Err(error) => Disposition::Drop(error),
+                Err(error) => self.reject_parsed(msg, error),
             },
             Err(failure) => self.reject_failure(failure),
+        }
+    }
+
+    /// Decides what to do with a framed message that failed validation: a request is answered,
+    /// a response dropped.
+    pub fn reject_parsed(&self, msg: Message, error: ParseError) -> Disposition {
+        if msg.is_request() {
+            Disposition::Reject {
+                status: error.sip_status(),
+                error,
+                head: Box::new(msg),
+            }
+        } else {
+            Disposition::Drop(error)
         }
     }
 

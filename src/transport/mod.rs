@@ -1,0 +1,215 @@
+//! SIP transports (shell): UDP, TCP and TLS listeners per realm, RFC 3261 §18.
+//!
+//! Every listener turns bytes into [`Inbound`] events — already framed, parsed and validated, so
+//! that CPU-heavy work spreads over the tasks that own the sockets — and hands them to the
+//! signaling core through one bounded queue (full → the message is dropped and counted; SIP
+//! retransmits). The core answers through [`Transports::send`], which routes to the flow a
+//! request came in on: the same TCP/TLS connection (phones behind NAT can be reached no other
+//! way) or the UDP socket it arrived at.
+//!
+//! Bounds everywhere: global and per-source connection caps ([`table`]), idle and per-message
+//! timeouts, bounded per-connection write queues (a stalled reader is disconnected, never
+//! waited for), TLS handshake timeouts.
+//!
+//! Pure helpers live in [`route`] (response routing, Via stamping, forbidden destinations).
+
+pub mod conn;
+// pub mod listen;
+pub mod route;
+pub mod table;
+pub mod udp;
+
+use crate::config::Transport;
+use crate::sip::validate::Disposition;
+use bytes::Bytes;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::UdpSocket;
+use tokio::sync::mpsc;
+
+pub use table::{ConnId, ConnTable};
+
+/// Index of a listener in [`Transports`] (stable for the process lifetime).
+pub type ListenerId = u16;
+
+/// A flow: where a message came from, and so where its answers go back.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Target {
+    /// The listener (realm, transport, local address) involved.
+    pub listener: ListenerId,
+    /// Transport of the flow.
+    pub transport: Transport,
+    /// The far end's address as observed (or to connect to).
+    pub remote: SocketAddr,
+    /// The TCP/TLS connection, when the flow is one.
+    pub conn: Option<ConnId>,
+}
+
+impl Target {
+    /// Whether the flow is reliable (TCP/TLS): no retransmission timers (RFC 3261 §17).
+    pub fn reliable(&self) -> bool {
+        self.transport.is_stream()
+    }
+}
+
+/// A received message, already framed and validated.
+#[derive(Debug)]
+pub struct Inbound {
+    /// The flow it arrived on.
+    pub source: Target,
+    /// What to do with it.
+    pub disposition: Disposition,
+}
+
+/// Static facts about one listener.
+#[derive(Debug, Clone)]
+pub struct ListenerInfo {
+    /// Index of the realm in the configuration.
+    pub realm: usize,
+    /// Realm name (a bounded metric label).
+    pub realm_name: Arc<str>,
+    /// Transport.
+    pub transport: Transport,
+    /// The bound local address (the real port when the configuration said 0).
+    pub local: SocketAddr,
+}
+
+/// Why a message could not be handed to the network.
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    /// The destination is one the SBC never sends to (broadcast, multicast, unspecified).
+    #[error("refusing to send to {0}")]
+    Forbidden(SocketAddr),
+    /// No such listener, or no UDP socket on it.
+    #[error("no listener {0}")]
+    NoListener(ListenerId),
+    /// The connection is gone and none could be opened.
+    #[error("no connection to {0}")]
+    NoConnection(SocketAddr),
+    /// The connection's write queue is full: it was closed as stalled.
+    #[error("write queue full, connection closed")]
+    QueueFull,
+    /// The socket refused the datagram.
+    #[error("send failed: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// The send side of every listener, shared by the signaling core.
+#[derive(Debug)]
+pub struct Transports {
+    listeners: Vec<ListenerInfo>,
+    /// One socket per UDP listener (the first shard; all shards share the address).
+    udp: Vec<Option<Arc<UdpSocket>>>,
+    conns: Arc<ConnTable>,
+}
+
+impl Transports {
+    /// Assembles the send side; `udp[i]` is the socket of listener `i` when it is UDP.
+    pub fn new(
+        listeners: Vec<ListenerInfo>,
+        udp: Vec<Option<Arc<UdpSocket>>>,
+        conns: Arc<ConnTable>,
+    ) -> Self {
+        Transports {
+            listeners,
+            udp,
+            conns,
+        }
+    }
+
+    /// Facts about listener `id`.
+    pub fn listener(&self, id: ListenerId) -> Option<&ListenerInfo> {
+        self.listeners.get(usize::from(id))
+    }
+
+    /// Every listener.
+    pub fn listeners(&self) -> &[ListenerInfo] {
+        &self.listeners
+    }
+
+    /// The connection table.
+    pub fn conns(&self) -> &Arc<ConnTable> {
+        &self.conns
+    }
+
+    /// Sends `data` on `target`'s flow. UDP: a datagram from the listener's socket. TCP/TLS: the
+    /// connection the flow names, else any open connection to the same remote on that listener.
+    /// Never blocks: a full UDP socket buffer or write queue fails the send.
+    pub fn send(&self, target: &Target, data: Bytes) -> Result<(), SendError> {
+        if route::is_forbidden_destination(target.remote) {
+            return Err(SendError::Forbidden(target.remote));
+        }
+        match target.transport {
+            Transport::Udp => {
+                let socket = self
+                    .udp
+                    .get(usize::from(target.listener))
+                    .and_then(Option::as_ref)
+                    .ok_or(SendError::NoListener(target.listener))?;
+                socket.try_send_to(&data, target.remote)?;
+                Ok(())
+            }
+            Transport::Tcp | Transport::Tls => {
+                let id = target
+                    .conn
+                    .filter(|id| self.conns.is_open(*id))
+                    .or_else(|| self.conns.find(target.listener, target.remote))
+                    .ok_or(SendError::NoConnection(target.remote))?;
+                self.conns.send(id, data)
+            }
+        }
+    }
+}
+
+/// Why a TCP/TLS connection ended (a bounded metric label).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CloseReason {
+    /// No traffic either way for the idle timeout.
+    Idle,
+    /// One message took longer than the message timeout to arrive (slowloris).
+    MessageTimeout,
+    /// The peer closed.
+    PeerClosed,
+    /// A read or write failed, or a write timed out.
+    Error,
+    /// The write queue overflowed: the peer stopped reading.
+    WriteQueueFull,
+    /// The byte stream broke framing (answered, then closed).
+    BadFraming,
+    /// The process is shutting down.
+    Shutdown,
+}
+
+impl CloseReason {
+    /// Metric label.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CloseReason::Idle => "idle",
+            CloseReason::MessageTimeout => "message_timeout",
+            CloseReason::PeerClosed => "peer_closed",
+            CloseReason::Error => "error",
+            CloseReason::WriteQueueFull => "write_queue_full",
+            CloseReason::BadFraming => "bad_framing",
+            CloseReason::Shutdown => "shutdown",
+        }
+    }
+}
+
+/// What the transports report; the shell puts metrics behind it.
+pub trait TransportObserver: Send + Sync {
+    /// A received message could not be queued because the signaling core is behind.
+    fn queue_full(&self, listener: ListenerId);
+    /// A received message was dropped without an answer (invalid response, unreadable start).
+    fn dropped(&self, listener: ListenerId, error: &crate::sip::ParseError);
+    /// A connection was accepted.
+    fn conn_accepted(&self, listener: ListenerId);
+    /// A connection was refused before any byte was read.
+    fn conn_refused(&self, listener: ListenerId, reason: &'static str);
+    /// An accepted connection ended.
+    fn conn_closed(&self, listener: ListenerId, reason: CloseReason);
+    /// A TLS handshake failed or timed out.
+    fn tls_handshake_failed(&self, listener: ListenerId);
+}
+
+/// The queue from listeners to the signaling core.
+pub type InboundTx = mpsc::Sender<Inbound>;
