@@ -5,86 +5,17 @@
 //! transaction's [`TimerTable`] into the ordered index and removes the transaction, with a
 //! [`TxEvent::Terminated`], as soon as it reaches Terminated.
 
-use super::client_invite::{self, ClientInvite};
-use super::client_non_invite::{self, ClientNonInvite};
-use super::server_invite::{self, ServerInvite};
-use super::server_non_invite::{self, ServerNonInvite};
+use super::client_invite::ClientInvite;
+use super::client_non_invite::ClientNonInvite;
+use super::server_invite::ServerInvite;
+use super::server_non_invite::ServerNonInvite;
+use super::tx::{Entry, Side, Tx};
 use super::{CancelTarget, Outbox, Timer, TimerTable, Timers, Transmit, TxError, TxEvent, TxKey};
 use crate::sip::message::Message;
 use crate::sip::method::Method;
 use std::collections::{BTreeSet, HashMap};
 use std::fmt::Debug;
 use std::time::{Duration, Instant};
-
-/// One transaction of any kind. The variant names are the RFC 3261 §17 transaction kinds.
-#[derive(Debug)]
-#[allow(clippy::enum_variant_names)]
-enum Tx<A> {
-    ClientInvite(ClientInvite<A>),
-    ClientNonInvite(ClientNonInvite<A>),
-    ServerInvite(ServerInvite<A>),
-    ServerNonInvite(ServerNonInvite<A>),
-}
-
-impl<A: Clone> Tx<A> {
-    fn timers(&self) -> &TimerTable {
-        match self {
-            Tx::ClientInvite(t) => t.timers(),
-            Tx::ClientNonInvite(t) => t.timers(),
-            Tx::ServerInvite(t) => t.timers(),
-            Tx::ServerNonInvite(t) => t.timers(),
-        }
-    }
-
-    fn timers_mut(&mut self) -> &mut TimerTable {
-        match self {
-            Tx::ClientInvite(t) => t.timers_mut(),
-            Tx::ClientNonInvite(t) => t.timers_mut(),
-            Tx::ServerInvite(t) => t.timers_mut(),
-            Tx::ServerNonInvite(t) => t.timers_mut(),
-        }
-    }
-
-    fn is_terminated(&self) -> bool {
-        match self {
-            Tx::ClientInvite(t) => *t.state() == client_invite::State::Terminated,
-            Tx::ClientNonInvite(t) => *t.state() == client_non_invite::State::Terminated,
-            Tx::ServerInvite(t) => *t.state() == server_invite::State::Terminated,
-            Tx::ServerNonInvite(t) => *t.state() == server_non_invite::State::Terminated,
-        }
-    }
-
-    fn terminate(&mut self) {
-        match self {
-            Tx::ClientInvite(t) => t.terminate(),
-            Tx::ClientNonInvite(t) => t.terminate(),
-            Tx::ServerInvite(t) => t.terminate(),
-            Tx::ServerNonInvite(t) => t.terminate(),
-        }
-    }
-
-    fn on_timer(&mut self, timer: Timer, cfg: &Timers, now: Instant, out: &mut Outbox<A>) {
-        match self {
-            Tx::ClientInvite(t) => t.on_timer(timer, now, out),
-            Tx::ClientNonInvite(t) => t.on_timer(timer, cfg, now, out),
-            Tx::ServerInvite(t) => t.on_timer(timer, cfg, now, out),
-            Tx::ServerNonInvite(t) => t.on_timer(timer),
-        }
-    }
-}
-
-/// Which table a transaction lives in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Side {
-    Client,
-    Server,
-}
-
-#[derive(Debug)]
-struct Entry<A> {
-    id: u64,
-    tx: Tx<A>,
-}
 
 /// The RFC 3261 §17 transaction layer for one SIP stack; `A` is the shell's transport address.
 #[derive(Debug)]
@@ -331,8 +262,8 @@ impl<A: Clone + Debug + Eq> TransactionLayer<A> {
 
     /// A reliable send for `key` failed: reports [`TxEvent::TransportError`] and terminates the
     /// transaction (§17.1.4, §17.2.4). Client transactions are looked up first.
-    pub fn handle_transport_error(&mut self, key: &TxKey, now: Instant) {
-        let _ = now;
+    /// `_now` is taken for symmetry with the other inputs; nothing here depends on it.
+    pub fn handle_transport_error(&mut self, key: &TxKey, _now: Instant) {
         if let Some(side) = self.side_of(key) {
             self.out.event(TxEvent::TransportError { key: key.clone() });
             self.step(side, key, |tx, _, _| tx.terminate());

@@ -267,3 +267,21 @@ fn stateless_sends_carry_no_key() {
     assert_eq!(wire(&sent[0]).method(), Some(&Method::Ack));
     assert!(l.is_empty());
 }
+
+#[test]
+fn rfc2543_cancel_is_linked_to_its_invite() {
+    let base = t0();
+    let mut l = layer();
+    l.handle_incoming(parse(INV2543), PEER, true, base).unwrap();
+    let invite_key = new_keys(&events(&mut l)).remove(0);
+    let cancel = INV2543
+        .replace("INVITE sip:UserB", "CANCEL sip:UserB")
+        .replace("56 INVITE", "56 CANCEL");
+    l.handle_incoming(parse(&cancel), PEER, true, base + ms(10))
+        .unwrap();
+    assert!(matches!(
+        &events(&mut l)[0],
+        TxEvent::Cancel { target: CancelTarget::Proceeding(k), .. } if *k == invite_key
+    ));
+    assert_eq!(l.len(), 2);
+}

@@ -41,6 +41,7 @@ mod layer;
 pub mod server_invite;
 pub mod server_non_invite;
 mod timer;
+mod tx;
 
 #[cfg(test)]
 mod testing;

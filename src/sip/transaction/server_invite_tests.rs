@@ -1,9 +1,8 @@
 //! Virtual-time tests of the INVITE server transaction: RFC 3261 §17.2.1 (100 Trying, Timers G,
 //! H, I, ACK absorption) and RFC 6026 §7.1 (Accepted, Timer L).
 
-use crate::sip::header::HeaderName;
 use crate::sip::transaction::testing::*;
-use crate::sip::transaction::{Timer, TxError, TxEvent, TxKey};
+use crate::sip::transaction::{Timer, TransactionLayer, TxError, TxEvent, TxKey};
 
 const SENT_BY: &str = "198.51.100.7:5060";
 
@@ -19,8 +18,6 @@ fn arrive(l: &mut TransactionLayer<Addr>, reliable: bool, base: std::time::Insta
         other => panic!("unexpected {other:?}"),
     }
 }
-
-use crate::sip::transaction::TransactionLayer;
 
 #[test]
 fn trying_timer_sends_100_after_200_ms_and_retransmissions_repeat_it() {
@@ -215,9 +212,8 @@ fn server_transport_error_terminates() {
     let base = t0();
     let mut l = layer();
     let key = arrive(&mut l, true, base);
-    let mut resp = reply(&invite(), 180);
-    resp.headers.remove(HeaderName::ContentLength);
-    l.respond(&key, resp, base).unwrap();
+    l.respond(&key, reply(&invite(), 180), base).unwrap();
+    assert_eq!(transmits(&mut l)[0].key.as_ref(), Some(&key));
     l.handle_transport_error(&key, base + ms(1));
     assert_eq!(
         events(&mut l),
