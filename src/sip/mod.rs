@@ -20,6 +20,7 @@ pub mod parse;
 pub mod print;
 pub mod response;
 pub mod scan;
+pub mod transaction;
 pub mod uri;
 pub mod validate;
 
