@@ -15,14 +15,34 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::Bytes;
+use std::net::SocketAddr;
 use thiserror::Error;
-use tokio::sync::watch;
+use tokio::net::UdpSocket;
+use tokio::sync::{mpsc, watch};
 use tracing::{info, warn};
 
-use crate::config::Config;
+use crate::b2bua::pipeline::LocalIdentity;
+use crate::b2bua::task::Core;
+use crate::config::{Config, Host, Transport};
+use crate::metrics::http::{self as metrics_http, HttpError, Readiness};
+use crate::metrics::{DropReason, Metrics, RejectReason};
+use crate::sip::ParseError;
+use crate::sip::transaction::Timers;
+use crate::sip::validate::Validator;
+use crate::tls::{ReloadableServerConfig, TlsError};
+use crate::transport::conn::ConnContext;
+use crate::transport::listen::{self, AcceptContext, StreamKind};
+use crate::transport::udp::{self, UdpContext};
+use crate::transport::{
+    CloseReason, ConnTable, ListenerId, ListenerInfo, TransportObserver, Transports,
+};
 
 /// How long running work may take to finish after a shutdown signal.
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Longest time one write to a TCP/TLS peer may take before the connection is dropped.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Why the application stopped with an error.
 #[derive(Debug, Error)]
@@ -30,29 +50,342 @@ pub enum AppError {
     /// The SIGINT/SIGTERM handlers could not be installed or failed.
     #[error("cannot wait for shutdown signals: {0}")]
     Signal(#[source] io::Error),
+    /// A listener could not be bound.
+    #[error("cannot listen on {transport}:{addr}: {source}")]
+    Bind {
+        /// Transport of the listener.
+        transport: Transport,
+        /// Its address.
+        addr: SocketAddr,
+        /// Why.
+        #[source]
+        source: io::Error,
+    },
+    /// A realm's TLS certificate or key could not be loaded.
+    #[error("realm {realm}: {source}")]
+    Tls {
+        /// The realm.
+        realm: String,
+        /// Why.
+        #[source]
+        source: TlsError,
+    },
+    /// The metrics endpoint could not be bound.
+    #[error("metrics endpoint: {0}")]
+    Metrics(#[source] HttpError),
 }
 
-/// Runs the SBC described by `config` until SIGINT or SIGTERM, then drains and returns.
-pub async fn run(config: Arc<Config>) -> Result<(), AppError> {
+/// A started SBC: its bound addresses and handles, until [`Running::shutdown`].
+pub struct Running {
+    /// The SIP listeners as bound (real ports when the configuration said 0).
+    pub listeners: Vec<ListenerInfo>,
+    /// The metrics endpoint's address.
+    pub metrics_addr: SocketAddr,
+    /// Metric families.
+    pub metrics: Arc<Metrics>,
+    /// The send side of the transports (and the connection table).
+    pub transports: Arc<Transports>,
+    /// `/readyz` state.
+    pub readiness: Readiness,
+    tls: Vec<(String, Arc<ReloadableServerConfig>)>,
+    trigger: ShutdownTrigger,
+}
+
+impl Running {
+    /// The bound address of the first `transport` listener of `realm`.
+    pub fn local_addr(&self, realm: &str, transport: Transport) -> Option<SocketAddr> {
+        self.listeners
+            .iter()
+            .find(|l| &*l.realm_name == realm && l.transport == transport)
+            .map(|l| l.local)
+    }
+
+    /// Reloads every realm's TLS certificate (SIGHUP); failures keep the previous certificate.
+    pub fn reload_tls(&self) {
+        for (realm, config) in &self.tls {
+            let _ = config.reload_and_record(realm, &self.metrics);
+        }
+    }
+
+    /// Stops taking traffic, tells every task to finish and waits for them (bounded by
+    /// [`DRAIN_TIMEOUT`]).
+    pub async fn shutdown(self) {
+        self.readiness.set_not_ready();
+        self.trigger.trigger();
+        if tokio::time::timeout(DRAIN_TIMEOUT, self.trigger.drained())
+            .await
+            .is_err()
+        {
+            warn!(
+                timeout_secs = DRAIN_TIMEOUT.as_secs(),
+                "drain timed out, stopping anyway"
+            );
+        }
+    }
+}
+
+/// Binds every listener and the metrics endpoint and starts all tasks.
+pub async fn start(config: Arc<Config>) -> Result<Running, AppError> {
     log_plan(&config);
     let (trigger, shutdown) = shutdown_channel();
-    // SIP listeners, the media relay, the B2BUA and the metrics endpoint each take a clone of
-    // `shutdown` here as they are wired in.
-    drop(shutdown);
-    let signal = wait_for_signal().await.map_err(AppError::Signal)?;
-    info!(%signal, "shutdown requested, draining");
-    trigger.trigger();
-    if tokio::time::timeout(DRAIN_TIMEOUT, trigger.drained())
-        .await
-        .is_err()
-    {
-        warn!(
-            timeout_secs = DRAIN_TIMEOUT.as_secs(),
-            "drain timed out, stopping anyway"
-        );
+    let metrics = Arc::new(Metrics::new());
+    let readiness = Readiness::new();
+    let validator = Arc::new(Validator {
+        limits: config.sip.limits,
+        ..Validator::default()
+    });
+    let limits = &config.transport;
+    let (inbound_tx, inbound_rx) = mpsc::channel(limits.inbound_queue_messages);
+    let table = ConnTable::new(limits.max_connections, limits.max_connections_per_source);
+
+    // Bind everything first, so a bad address fails start-up before any task runs.
+    let mut infos = Vec::new();
+    let mut udp_sockets: Vec<Option<Vec<Arc<UdpSocket>>>> = Vec::new();
+    let mut stream_listeners = Vec::new();
+    let mut tls = Vec::new();
+    for (realm_index, realm) in config.realms.iter().enumerate() {
+        let realm_name: Arc<str> = Arc::from(realm.name.as_str());
+        let tls_config = match &realm.tls {
+            Some(t) if realm.listeners.iter().any(|l| l.transport == Transport::Tls) => {
+                let reloadable = ReloadableServerConfig::new(t.clone()).map_err(|source| {
+                    AppError::Tls {
+                        realm: realm.name.clone(),
+                        source,
+                    }
+                })?;
+                reloadable.record_expiry(&realm.name, &metrics);
+                let reloadable = Arc::new(reloadable);
+                tls.push((realm.name.clone(), Arc::clone(&reloadable)));
+                Some(reloadable)
+            }
+            _ => None,
+        };
+        for listener in &realm.listeners {
+            let bind_error = |source| AppError::Bind {
+                transport: listener.transport,
+                addr: listener.addr,
+                source,
+            };
+            let (local, udp, stream) = match listener.transport {
+                Transport::Udp => {
+                    let sockets = udp::bind(
+                        listener.addr,
+                        limits.udp_sockets_per_listener,
+                        limits.udp_recv_buffer_bytes,
+                    )
+                    .map_err(bind_error)?;
+                    let local = sockets[0].local_addr().map_err(bind_error)?;
+                    (local, Some(sockets), None)
+                }
+                Transport::Tcp | Transport::Tls => {
+                    let tcp = listen::bind(listener.addr).await.map_err(bind_error)?;
+                    let local = tcp.local_addr().map_err(bind_error)?;
+                    let kind = match (listener.transport, &tls_config) {
+                        (Transport::Tls, Some(c)) => StreamKind::Tls(Arc::clone(c)),
+                        _ => StreamKind::Tcp,
+                    };
+                    (local, None, Some((tcp, kind)))
+                }
+            };
+            info!(realm = %realm.name, transport = %listener.transport, %local, "listening");
+            let id = infos.len() as ListenerId;
+            infos.push(ListenerInfo {
+                realm: realm_index,
+                realm_name: Arc::clone(&realm_name),
+                transport: listener.transport,
+                local,
+            });
+            udp_sockets.push(udp);
+            if let Some((tcp, kind)) = stream {
+                stream_listeners.push((id, tcp, kind));
+            }
+        }
     }
+    let http = metrics_http::bind(config.metrics.listen)
+        .await
+        .map_err(AppError::Metrics)?;
+    let metrics_addr = http.local_addr().map_err(|e| AppError::Metrics(HttpError::Bind {
+        addr: config.metrics.listen,
+        source: e,
+    }))?;
+
+    let observer: Arc<dyn TransportObserver> = Arc::new(MetricsObserver {
+        metrics: Arc::clone(&metrics),
+        listeners: infos.iter().map(|l| (Arc::clone(&l.realm_name), l.transport)).collect(),
+    });
+    let transports = Arc::new(Transports::new(
+        infos.clone(),
+        udp_sockets
+            .iter()
+            .map(|s| s.as_ref().map(|v| Arc::clone(&v[0])))
+            .collect(),
+        Arc::clone(&table),
+    ));
+
+    // Tasks.
+    for (id, sockets) in udp_sockets.into_iter().enumerate() {
+        for socket in sockets.into_iter().flatten() {
+            let ctx = UdpContext {
+                listener: id as ListenerId,
+                validator: Arc::clone(&validator),
+                inbound: inbound_tx.clone(),
+                observer: Arc::clone(&observer),
+            };
+            tokio::spawn(udp::receive_loop(socket, ctx, shutdown.clone()));
+        }
+    }
+    for (id, tcp, kind) in stream_listeners {
+        let ctx = AcceptContext {
+            conn: ConnContext {
+                listener: id,
+                transport: infos[usize::from(id)].transport,
+                validator: Arc::clone(&validator),
+                inbound: inbound_tx.clone(),
+                observer: Arc::clone(&observer),
+                idle_timeout: limits.idle_timeout,
+                message_timeout: limits.message_timeout,
+                write_timeout: WRITE_TIMEOUT,
+            },
+            table: Arc::clone(&table),
+            handshake_timeout: limits.tls_handshake_timeout,
+            write_queue: limits.write_queue_messages,
+        };
+        tokio::spawn(listen::accept_loop(tcp, kind, ctx, shutdown.clone()));
+    }
+    drop(inbound_tx);
+    for (realm, config) in &tls {
+        if let Err(error) = crate::tls::watch(
+            Arc::clone(config),
+            realm.clone(),
+            Arc::clone(&metrics),
+            shutdown.clone(),
+        ) {
+            warn!(realm, %error, "cannot watch certificate files; reload with SIGHUP");
+        }
+    }
+    let core = Core::new(
+        Timers {
+            t1: config.sip.t1,
+            t2: config.sip.t2,
+            t4: config.sip.t4,
+        },
+        Arc::clone(&transports),
+        Arc::clone(&metrics),
+        local_identity(&config, &infos),
+        Bytes::from(config.sip.user_agent.clone()),
+    );
+    tokio::spawn(core.run(inbound_rx, shutdown.clone()));
+    tokio::spawn(metrics_http::serve(
+        http,
+        Arc::clone(&metrics),
+        readiness.clone(),
+        shutdown.clone(),
+    ));
+    drop(shutdown);
+    readiness.set_ready();
+    info!("ready");
+    Ok(Running {
+        listeners: infos,
+        metrics_addr,
+        metrics,
+        transports,
+        readiness,
+        tls,
+        trigger,
+    })
+}
+
+/// Runs the SBC described by `config` until SIGINT or SIGTERM, reloading certificates on
+/// SIGHUP, then drains and returns.
+pub async fn run(config: Arc<Config>) -> Result<(), AppError> {
+    let running = start(config).await?;
+    loop {
+        match wait_for_signal().await.map_err(AppError::Signal)? {
+            Signal::Hangup => {
+                info!("SIGHUP: reloading certificates");
+                running.reload_tls();
+            }
+            signal => {
+                info!(%signal, "shutdown requested, draining");
+                break;
+            }
+        }
+    }
+    running.shutdown().await;
     info!("stopped");
     Ok(())
+}
+
+/// The addresses and names under which requests are addressed to the SBC itself.
+fn local_identity(config: &Config, listeners: &[ListenerInfo]) -> LocalIdentity {
+    let mut identity = LocalIdentity::default();
+    for l in listeners {
+        if l.local.ip().is_unspecified() {
+            identity.any_ip = true;
+        } else {
+            identity.addresses.push(l.local.ip());
+        }
+    }
+    for realm in &config.realms {
+        match &realm.advertised_address {
+            Some(Host::Ip(ip)) => identity.addresses.push(*ip),
+            Some(Host::Name(name)) => identity.names.push(name.to_ascii_lowercase()),
+            None => {}
+        }
+    }
+    identity
+}
+
+/// Transport events counted in the metric families.
+struct MetricsObserver {
+    metrics: Arc<Metrics>,
+    listeners: Vec<(Arc<str>, Transport)>,
+}
+
+impl MetricsObserver {
+    fn labels(&self, id: ListenerId) -> (&str, Transport) {
+        self.listeners
+            .get(usize::from(id))
+            .map_or(("", Transport::Udp), |(realm, t)| (&**realm, *t))
+    }
+}
+
+impl TransportObserver for MetricsObserver {
+    fn queue_full(&self, _listener: ListenerId) {
+        self.metrics.dropped(DropReason::QueueFull);
+    }
+
+    fn dropped(&self, listener: ListenerId, error: &ParseError) {
+        let (_, transport) = self.labels(listener);
+        self.metrics.parse_error(error.reason(), transport);
+        self.metrics.dropped(DropReason::InvalidResponse);
+    }
+
+    fn conn_accepted(&self, listener: ListenerId) {
+        let (realm, transport) = self.labels(listener);
+        self.metrics.connection_accepted(realm, transport);
+    }
+
+    fn conn_refused(&self, listener: ListenerId, reason: &'static str) {
+        let (realm, transport) = self.labels(listener);
+        let reason = match reason {
+            "per_source_limit" => RejectReason::PerSourceLimit,
+            _ => RejectReason::GlobalLimit,
+        };
+        self.metrics.connection_rejected(realm, transport, reason);
+    }
+
+    fn conn_closed(&self, listener: ListenerId, reason: CloseReason) {
+        let (realm, transport) = self.labels(listener);
+        self.metrics.connection_closed(realm, transport, reason.into());
+    }
+
+    fn tls_handshake_failed(&self, listener: ListenerId) {
+        let (realm, transport) = self.labels(listener);
+        self.metrics.tls_handshake_failed(realm);
+        self.metrics
+            .connection_rejected(realm, transport, RejectReason::TlsHandshake);
+    }
 }
 
 /// Logs what the configuration asks this process to serve.
@@ -160,6 +493,8 @@ pub enum Signal {
     Interrupt,
     /// SIGTERM (systemd, docker stop, kill).
     Terminate,
+    /// SIGHUP: reload certificates (and, later, policies).
+    Hangup,
 }
 
 impl fmt::Display for Signal {
@@ -167,19 +502,22 @@ impl fmt::Display for Signal {
         f.write_str(match self {
             Self::Interrupt => "SIGINT",
             Self::Terminate => "SIGTERM",
+            Self::Hangup => "SIGHUP",
         })
     }
 }
 
-/// Waits for SIGINT or SIGTERM (only Ctrl-C where SIGTERM does not exist).
+/// Waits for SIGINT, SIGTERM or SIGHUP (only Ctrl-C where the others do not exist).
 pub async fn wait_for_signal() -> io::Result<Signal> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
         let mut terminate = signal(SignalKind::terminate())?;
+        let mut hangup = signal(SignalKind::hangup())?;
         tokio::select! {
             result = tokio::signal::ctrl_c() => result.map(|()| Signal::Interrupt),
             _ = terminate.recv() => Ok(Signal::Terminate),
+            _ = hangup.recv() => Ok(Signal::Hangup),
         }
     }
     #[cfg(not(unix))]

@@ -1,0 +1,288 @@
+//! The signaling task (shell): owns the transaction layer and its timers, takes validated
+//! messages from the transports, answers malformed requests with the status the validator mapped
+//! (RFC 3261 §8.2.6, stateless), applies the edge [`pipeline`](super::pipeline) to new requests,
+//! and hands every transmit to the transports. One task, no locks: the transaction table is its
+//! own state.
+
+use crate::app::Shutdown;
+use crate::b2bua::pipeline::{self, LocalIdentity, Reply};
+use crate::config::Transport;
+use crate::error::SipError;
+use crate::metrics::{Direction, DropReason, Metrics, TimerLabel, TransactionKind};
+use crate::sip::message::{Header, Message};
+use crate::sip::header::HeaderName;
+use crate::sip::method::Method;
+use crate::sip::response::error_response;
+use crate::sip::transaction::{CancelTarget, Timer, Timers, TransactionLayer, TxEvent, TxKey};
+use crate::sip::validate::Disposition;
+use crate::transport::route::{response_address, stamp_via};
+use crate::transport::{Inbound, SendError, Target, Transports};
+use bytes::Bytes;
+use std::collections::HashMap;
+use std::sync::Arc;
+use tokio::sync::mpsc;
+use tracing::{debug, trace};
+
+/// The signaling core's state.
+pub struct Core {
+    layer: TransactionLayer<Target>,
+    transports: Arc<Transports>,
+    metrics: Arc<Metrics>,
+    identity: LocalIdentity,
+    server: Bytes,
+    /// Kind of every live transaction, for the active gauge and timeout labels.
+    kinds: HashMap<TxKey, TransactionKind>,
+    /// INVITEs without a final response yet, kept to answer 487 when they are cancelled.
+    pending_invites: HashMap<TxKey, Message>,
+}
+
+/// Current time on the runtime's clock (virtual under `tokio::time::pause`).
+fn now() -> std::time::Instant {
+    tokio::time::Instant::now().into_std()
+}
+
+/// A fresh To tag: 64 random bits, hex.
+fn new_tag() -> Bytes {
+    let mut raw = [0u8; 8];
+    getrandom::fill(&mut raw).expect("the operating system's random source is available");
+    Bytes::from(raw.iter().map(|b| format!("{b:02x}")).collect::<String>())
+}
+
+impl Core {
+    /// A core answering as `server` (the Server header value) for the addresses in `identity`.
+    pub fn new(
+        timers: Timers,
+        transports: Arc<Transports>,
+        metrics: Arc<Metrics>,
+        identity: LocalIdentity,
+        server: Bytes,
+    ) -> Core {
+        Core {
+            layer: TransactionLayer::new(timers),
+            transports,
+            metrics,
+            identity,
+            server,
+            kinds: HashMap::new(),
+            pending_invites: HashMap::new(),
+        }
+    }
+
+    /// Number of live transactions.
+    pub fn transactions(&self) -> usize {
+        self.layer.len()
+    }
+
+    /// Runs until shutdown or until every transport is gone.
+    pub async fn run(mut self, mut inbound: mpsc::Receiver<Inbound>, mut shutdown: Shutdown) {
+        loop {
+            let deadline = self.layer.poll_timeout().map(tokio::time::Instant::from_std);
+            let timer = async move {
+                match deadline {
+                    Some(t) => tokio::time::sleep_until(t).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                msg = inbound.recv() => match msg {
+                    Some(msg) => self.on_inbound(msg),
+                    None => return,
+                },
+                () = timer => {
+                    self.layer.handle_timeout(now());
+                    self.flush(true);
+                }
+                _ = shutdown.triggered() => return,
+            }
+        }
+    }
+
+    fn labels(&self, target: &Target) -> (Arc<str>, Transport) {
+        match self.transports.listener(target.listener) {
+            Some(l) => (Arc::clone(&l.realm_name), l.transport),
+            None => (Arc::from(""), target.transport),
+        }
+    }
+
+    /// Where responses to a request that arrived on `source` with top Via `via` go.
+    fn reply_target(source: &Target, via: Option<&crate::sip::header::Via>) -> Target {
+        let mut target = source.clone();
+        if source.transport == Transport::Udp {
+            if let Some(via) = via {
+                target.remote = response_address(via, source.remote, 5060);
+            }
+        }
+        target
+    }
+
+    fn on_inbound(&mut self, Inbound { source, disposition }: Inbound) {
+        let (realm, transport) = self.labels(&source);
+        let now = now();
+        match disposition {
+            Disposition::Process(mut msg) => {
+                if let Some(method) = msg.method().cloned() {
+                    self.metrics.sip_request(&method, &realm, transport, Direction::In);
+                    let via = stamp_via(&mut msg, source.remote).ok();
+                    let target = Self::reply_target(&source, via.as_ref());
+                    let reliable = target.reliable();
+                    let result = self.layer.handle_incoming(msg, target, reliable, now);
+                    if let Err(e) = result {
+                        debug!(error = %e, "request refused by the transaction layer");
+                    }
+                } else {
+                    if let (Some(code), Ok(cseq)) = (msg.status(), msg.cseq()) {
+                        self.metrics.sip_response(code, &cseq.method, &realm, transport, Direction::In);
+                    }
+                    let reliable = source.reliable();
+                    if let Err(e) = self.layer.handle_incoming(msg, source, reliable, now) {
+                        debug!(error = %e, "response refused by the transaction layer");
+                    }
+                }
+            }
+            Disposition::Reject { status, error, mut head } => {
+                self.metrics.parse_error(error.metric_reason(), transport);
+                debug!(%status, %error, remote = %source.remote, "refusing malformed request");
+                // An ACK is never answered (RFC 3261 §17.2.3).
+                if head.method() == Some(&Method::Ack) {
+                    return;
+                }
+                let via = stamp_via(&mut head, source.remote).ok();
+                let target = Self::reply_target(&source, via.as_ref());
+                let mut response = error_response(&head, &error, status, &new_tag());
+                response.headers.push(Header::new(HeaderName::Server, self.server.clone()));
+                let method = head.method().cloned().unwrap_or(Method::Other(Bytes::new()));
+                self.metrics.sip_response(status, &method, &realm, transport, Direction::Out);
+                let reliable = target.reliable();
+                self.layer.send_stateless(response, target, reliable);
+            }
+            Disposition::Drop(error) => {
+                self.metrics.parse_error(error.metric_reason(), transport);
+                self.metrics.dropped(DropReason::InvalidResponse);
+            }
+        }
+        self.flush(false);
+    }
+
+    /// Handles every queued event, then sends every queued transmit. Transmits that no event
+    /// explains (a timer fired, or a retransmitted request was absorbed) are retransmissions.
+    fn flush(&mut self, after_timer: bool) {
+        let mut events = 0;
+        while let Some(event) = self.layer.poll_event() {
+            events += 1;
+            self.on_event(event);
+        }
+        let now = now();
+        while let Some(transmit) = self.layer.poll_transmit() {
+            let is_trying = transmit.payload.starts_with(b"SIP/2.0 100 ");
+            if (after_timer && !is_trying) || (!after_timer && events == 0) {
+                if let Some(kind) = transmit.key.as_ref().and_then(|k| self.kinds.get(k)) {
+                    self.metrics.retransmission(*kind);
+                }
+            }
+            match self.transports.send(&transmit.to, transmit.payload) {
+                Ok(()) => {}
+                Err(SendError::Forbidden(addr)) => {
+                    debug!(%addr, "not sending toward a broadcast/multicast/unspecified address");
+                    self.metrics.dropped(DropReason::BroadcastTarget);
+                }
+                Err(e) => {
+                    debug!(error = %e, remote = %transmit.to.remote, "send failed");
+                    if let (true, Some(key)) = (transmit.reliable, transmit.key.as_ref()) {
+                        self.layer.handle_transport_error(key, now);
+                    }
+                }
+            }
+        }
+        // A transport error may have produced events of its own.
+        while let Some(event) = self.layer.poll_event() {
+            self.on_event(event);
+        }
+    }
+
+    fn started(&mut self, key: &TxKey, kind: TransactionKind) {
+        self.kinds.insert(key.clone(), kind);
+        self.metrics.transaction_started(kind);
+    }
+
+    fn answer(&mut self, key: &TxKey, request: &Message, from: &Target, reply: Reply) {
+        let response = pipeline::build(request, &reply, &new_tag(), &self.server);
+        let (realm, transport) = self.labels(from);
+        if let Some(method) = request.method() {
+            self.metrics.sip_response(reply.status, method, &realm, transport, Direction::Out);
+        }
+        if reply.status >= 200 {
+            self.pending_invites.remove(key);
+        }
+        if let Err(e) = self.layer.respond(key, response, now()) {
+            debug!(error = %e, "response refused by the transaction layer");
+        }
+    }
+
+    fn on_event(&mut self, event: TxEvent<Target>) {
+        match event {
+            TxEvent::NewRequest { key, request, from } => {
+                let kind = if key.method() == &Method::Invite {
+                    self.pending_invites.insert(key.clone(), request.clone());
+                    TransactionKind::ServerInvite
+                } else {
+                    TransactionKind::ServerNonInvite
+                };
+                self.started(&key, kind);
+                let reply = pipeline::edge_request(&request, &self.identity);
+                self.answer(&key, &request, &from, reply);
+            }
+            TxEvent::Cancel { key, request, from, target } => {
+                self.started(&key, TransactionKind::ServerNonInvite);
+                let status = match target {
+                    CancelTarget::Proceeding(invite_key) => {
+                        if let Some(invite) = self.pending_invites.remove(&invite_key) {
+                            let reply = Reply { status: 487, extra: Vec::new() };
+                            self.answer(&invite_key, &invite, &from, reply);
+                        }
+                        200
+                    }
+                    CancelTarget::Answered(_) => 200,
+                    CancelTarget::NotFound => 481,
+                };
+                self.answer(&key, &request, &from, Reply { status, extra: Vec::new() });
+            }
+            TxEvent::Ack2xx { request, .. } => {
+                trace!(call_id = ?request.call_id().ok(), "ACK for a 2xx outside any dialog, ignored");
+            }
+            TxEvent::Response { key, .. } => {
+                trace!(?key, "response for a client transaction without a user");
+            }
+            TxEvent::StrayResponse { .. } => self.metrics.dropped(DropReason::StrayResponse),
+            TxEvent::Timeout { key, timer } => {
+                if let (Some(kind), Some(label)) = (self.kinds.get(&key), timer_label(timer)) {
+                    self.metrics.transaction_timeout(*kind, label);
+                }
+            }
+            TxEvent::TransportError { key } => debug!(?key, "transport error on a transaction"),
+            TxEvent::Terminated { key } => {
+                self.pending_invites.remove(&key);
+                if let Some(kind) = self.kinds.remove(&key) {
+                    self.metrics.transaction_ended(kind);
+                }
+            }
+        }
+    }
+}
+
+fn timer_label(timer: Timer) -> Option<TimerLabel> {
+    Some(match timer {
+        Timer::A => TimerLabel::A,
+        Timer::B => TimerLabel::B,
+        Timer::D => TimerLabel::D,
+        Timer::E => TimerLabel::E,
+        Timer::F => TimerLabel::F,
+        Timer::G => TimerLabel::G,
+        Timer::H => TimerLabel::H,
+        Timer::I => TimerLabel::I,
+        Timer::J => TimerLabel::J,
+        Timer::K => TimerLabel::K,
+        Timer::L => TimerLabel::L,
+        Timer::M => TimerLabel::M,
+        Timer::Trying => return None,
+    })
+}
