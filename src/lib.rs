@@ -15,6 +15,8 @@
 //! | [`sip`] | pure | SIP messages: framing, parsing, typed headers, URIs, printing, limits, validation |
 //! | [`config`] | pure | TOML configuration model, defaults and `validate()` reporting every problem |
 //! | [`error`] | pure | the one place where errors map to a SIP status, a side and a metric reason |
+//! | [`metrics`] | pure families, shell HTTP | Prometheus metric families and `/metrics`, `/healthz`, `/readyz` |
+//! | [`tls`] | shell | rustls server/client configurations, mutual TLS, certificate hot reload |
 //!
 //! The binary (`src/main.rs`) is the command line: `sbc run --config FILE` and
 //! `sbc check-config FILE`.
@@ -22,4 +24,6 @@
 pub mod app;
 pub mod config;
 pub mod error;
+pub mod metrics;
 pub mod sip;
+pub mod tls;
