@@ -145,3 +145,42 @@ async fn garbage_requests_get_an_error_not_a_crash() {
     assert!(raw.is_empty() || raw.starts_with(b"HTTP/1.1 400"));
     assert_eq!(request(addr, "GET", "/healthz").await.status, 200);
 }
+
+#[tokio::test]
+async fn connections_beyond_the_limit_are_closed_at_once() {
+    let (addr, _metrics, _ready, _trigger, _task) = start().await;
+    let mut idle = Vec::new();
+    for _ in 0..super::http::MAX_CONNECTIONS {
+        idle.push(TcpStream::connect(addr).await.unwrap());
+    }
+    // The server accepts in order, so this one finds every permit taken.
+    let mut extra = TcpStream::connect(addr).await.unwrap();
+    let _ = extra
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+        .await;
+    let mut raw = Vec::new();
+    let read = tokio::time::timeout(WAIT, extra.read_to_end(&mut raw)).await;
+    assert!(read.is_ok(), "the connection over the limit was kept open");
+    assert!(raw.is_empty(), "the connection over the limit was served");
+
+    drop(idle);
+    // Permits come back once the server notices the closed connections.
+    let mut served = false;
+    for _ in 0..100 {
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        let _ = stream
+            .write_all(b"GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+            .await;
+        let mut raw = Vec::new();
+        let _ = tokio::time::timeout(WAIT, stream.read_to_end(&mut raw)).await;
+        if raw.starts_with(b"HTTP/1.1 200") {
+            served = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        served,
+        "the endpoint did not recover after idle connections closed"
+    );
+}

@@ -320,3 +320,28 @@ fn key_errors_never_quote_the_key_file() {
     assert!(!shown.contains("TOPSECRET"), "{shown}");
     assert!(shown.contains("server.key"), "{shown}");
 }
+
+#[tokio::test]
+async fn tls_1_2_and_1_3_are_both_offered() {
+    let server = ReloadableServerConfig::new(tls_config(&dev(""), ClientAuth::None)).unwrap();
+    let roots = {
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(der(&dev("ca.crt"))).unwrap();
+        roots
+    };
+    for version in [&rustls::version::TLS12, &rustls::version::TLS13] {
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let only = ClientConfig::builder_with_provider(provider)
+            .with_protocol_versions(&[version])
+            .unwrap()
+            .with_root_certificates(roots.clone())
+            .with_no_client_auth();
+        let (server_side, client_side) = handshake(server.current(), Arc::new(only)).await;
+        let server_side = server_side.expect("server side");
+        client_side.expect("client side");
+        assert_eq!(
+            server_side.get_ref().1.protocol_version(),
+            Some(version.version)
+        );
+    }
+}
