@@ -1,0 +1,100 @@
+//! Every metric name the SBC exports, in one place (pure data).
+//!
+//! Names carry the `sbc_` prefix and their unit (`_bytes`, `_seconds`). Counters are registered
+//! without `_total`: the OpenMetrics encoder appends it, so [`SIP_REQUESTS`] is scraped as
+//! `sbc_sip_requests_total`. Gauges are scraped under exactly the name given here. Label sets are
+//! in [`super::labels`]; none of them carries a Call-ID, a user or an IP address.
+
+/// Counter `sbc_sip_requests_total{method, realm, transport, direction}`: SIP requests received
+/// (`direction="in"`) or sent (`direction="out"`).
+pub const SIP_REQUESTS: &str = "sbc_sip_requests";
+
+/// Counter `sbc_sip_responses_total{status_class, method, realm, transport, direction}`: SIP
+/// responses by class (`1xx`..`6xx`) and the method of the request they answer.
+pub const SIP_RESPONSES: &str = "sbc_sip_responses";
+
+/// Counter `sbc_sip_transactions_total{kind}`: transactions created (RFC 3261 §17), by kind.
+pub const SIP_TRANSACTIONS: &str = "sbc_sip_transactions";
+
+/// Gauge `sbc_sip_transactions_active{kind}`: transactions currently alive.
+pub const SIP_TRANSACTIONS_ACTIVE: &str = "sbc_sip_transactions_active";
+
+/// Counter `sbc_sip_transaction_timeouts_total{kind, timer}`: transactions ended by a timeout
+/// timer (B, F, H, ...).
+pub const SIP_TRANSACTION_TIMEOUTS: &str = "sbc_sip_transaction_timeouts";
+
+/// Counter `sbc_sip_retransmissions_total{kind}`: retransmissions sent by the transaction layer.
+pub const SIP_RETRANSMISSIONS: &str = "sbc_sip_retransmissions";
+
+/// Counter `sbc_sip_parse_errors_total{reason, transport}`: messages that could not be parsed.
+pub const SIP_PARSE_ERRORS: &str = "sbc_sip_parse_errors";
+
+/// Counter `sbc_sip_dropped_total{reason}`: messages dropped without an answer.
+pub const SIP_DROPPED: &str = "sbc_sip_dropped";
+
+/// Gauge `sbc_connections_open{realm, transport}`: TCP/TLS connections currently open.
+pub const CONNECTIONS_OPEN: &str = "sbc_connections_open";
+
+/// Counter `sbc_connections_accepted_total{realm, transport}`: connections accepted (for TLS:
+/// after a completed handshake).
+pub const CONNECTIONS_ACCEPTED: &str = "sbc_connections_accepted";
+
+/// Counter `sbc_connections_rejected_total{realm, transport, reason}`: connections refused.
+pub const CONNECTIONS_REJECTED: &str = "sbc_connections_rejected";
+
+/// Counter `sbc_connections_closed_total{realm, transport, reason}`: connections closed.
+pub const CONNECTIONS_CLOSED: &str = "sbc_connections_closed";
+
+/// Counter `sbc_tls_handshake_failures_total{realm}`: TLS handshakes that failed.
+pub const TLS_HANDSHAKE_FAILURES: &str = "sbc_tls_handshake_failures";
+
+/// Counter `sbc_tls_certificate_reloads_total{realm, result}`: certificate reloads, `ok` or
+/// `error` (an error keeps the previous certificate).
+pub const TLS_CERTIFICATE_RELOADS: &str = "sbc_tls_certificate_reloads";
+
+/// Gauge `sbc_tls_certificate_expiry_timestamp_seconds{realm}`: not-after time of the loaded
+/// server certificate, in seconds since the Unix epoch.
+pub const TLS_CERTIFICATE_EXPIRY: &str = "sbc_tls_certificate_expiry_timestamp_seconds";
+
+/// Gauge `sbc_build_info{version}`: always 1; the label carries the crate version.
+pub const BUILD_INFO: &str = "sbc_build_info";
+
+/// Every name above, for tests and documentation tooling.
+pub const ALL: &[&str] = &[
+    SIP_REQUESTS,
+    SIP_RESPONSES,
+    SIP_TRANSACTIONS,
+    SIP_TRANSACTIONS_ACTIVE,
+    SIP_TRANSACTION_TIMEOUTS,
+    SIP_RETRANSMISSIONS,
+    SIP_PARSE_ERRORS,
+    SIP_DROPPED,
+    CONNECTIONS_OPEN,
+    CONNECTIONS_ACCEPTED,
+    CONNECTIONS_REJECTED,
+    CONNECTIONS_CLOSED,
+    TLS_HANDSHAKE_FAILURES,
+    TLS_CERTIFICATE_RELOADS,
+    TLS_CERTIFICATE_EXPIRY,
+    BUILD_INFO,
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_prefixed_unique_and_counters_lack_total() {
+        let mut seen = std::collections::HashSet::new();
+        for name in ALL {
+            assert!(name.starts_with("sbc_"), "{name}");
+            assert!(!name.ends_with("_total"), "{name}: the encoder adds _total");
+            assert!(
+                name.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'),
+                "{name}"
+            );
+            assert!(seen.insert(*name), "duplicate {name}");
+        }
+    }
+}
