@@ -25,8 +25,9 @@ use tracing::{info, warn};
 use crate::b2bua::pipeline::LocalIdentity;
 use crate::b2bua::task::Core;
 use crate::config::{Config, Host, Transport};
+use crate::metrics::Metrics;
 use crate::metrics::http::{self as metrics_http, HttpError, Readiness};
-use crate::metrics::{DropReason, Metrics, RejectReason};
+use crate::metrics::labels::{DropReason, RejectReason};
 use crate::sip::ParseError;
 use crate::sip::transaction::Timers;
 use crate::sip::validate::Validator;
@@ -146,13 +147,17 @@ pub async fn start(config: Arc<Config>) -> Result<Running, AppError> {
     for (realm_index, realm) in config.realms.iter().enumerate() {
         let realm_name: Arc<str> = Arc::from(realm.name.as_str());
         let tls_config = match &realm.tls {
-            Some(t) if realm.listeners.iter().any(|l| l.transport == Transport::Tls) => {
-                let reloadable = ReloadableServerConfig::new(t.clone()).map_err(|source| {
-                    AppError::Tls {
+            Some(t)
+                if realm
+                    .listeners
+                    .iter()
+                    .any(|l| l.transport == Transport::Tls) =>
+            {
+                let reloadable =
+                    ReloadableServerConfig::new(t.clone()).map_err(|source| AppError::Tls {
                         realm: realm.name.clone(),
                         source,
-                    }
-                })?;
+                    })?;
                 reloadable.record_expiry(&realm.name, &metrics);
                 let reloadable = Arc::new(reloadable);
                 tls.push((realm.name.clone(), Arc::clone(&reloadable)));
@@ -204,14 +209,19 @@ pub async fn start(config: Arc<Config>) -> Result<Running, AppError> {
     let http = metrics_http::bind(config.metrics.listen)
         .await
         .map_err(AppError::Metrics)?;
-    let metrics_addr = http.local_addr().map_err(|e| AppError::Metrics(HttpError::Bind {
-        addr: config.metrics.listen,
-        source: e,
-    }))?;
+    let metrics_addr = http.local_addr().map_err(|e| {
+        AppError::Metrics(HttpError::Bind {
+            addr: config.metrics.listen,
+            source: e,
+        })
+    })?;
 
     let observer: Arc<dyn TransportObserver> = Arc::new(MetricsObserver {
         metrics: Arc::clone(&metrics),
-        listeners: infos.iter().map(|l| (Arc::clone(&l.realm_name), l.transport)).collect(),
+        listeners: infos
+            .iter()
+            .map(|l| (Arc::clone(&l.realm_name), l.transport))
+            .collect(),
     });
     let transports = Arc::new(Transports::new(
         infos.clone(),
@@ -377,7 +387,8 @@ impl TransportObserver for MetricsObserver {
 
     fn conn_closed(&self, listener: ListenerId, reason: CloseReason) {
         let (realm, transport) = self.labels(listener);
-        self.metrics.connection_closed(realm, transport, reason.into());
+        self.metrics
+            .connection_closed(realm, transport, reason.into());
     }
 
     fn tls_handshake_failed(&self, listener: ListenerId) {

@@ -33,7 +33,7 @@ impl LocalIdentity {
             None => {
                 let Host::Name(name) = host else { return false };
                 let name = String::from_utf8_lossy(name).to_ascii_lowercase();
-                name == "localhost" || self.names.iter().any(|n| *n == name)
+                name == "localhost" || self.names.contains(&name)
             }
         }
     }
@@ -56,12 +56,18 @@ pub fn edge_request(request: &Message, identity: &LocalIdentity) -> Reply {
             extra: vec![
                 Header::new(HeaderName::Allow, Bytes::from_static(ALLOW.as_bytes())),
                 Header::new(HeaderName::Accept, Bytes::from_static(b"application/sdp")),
-                Header::new(HeaderName::Supported, Bytes::from(DEFAULT_SUPPORTED.join(", "))),
+                Header::new(
+                    HeaderName::Supported,
+                    Bytes::from(DEFAULT_SUPPORTED.join(", ")),
+                ),
             ],
         },
         _ => Reply {
             status: 501,
-            extra: vec![Header::new(HeaderName::Allow, Bytes::from_static(ALLOW.as_bytes()))],
+            extra: vec![Header::new(
+                HeaderName::Allow,
+                Bytes::from_static(ALLOW.as_bytes()),
+            )],
         },
     }
 }
@@ -81,7 +87,9 @@ pub fn build(request: &Message, reply: &Reply, to_tag: &[u8], server: &Bytes) ->
     for h in &reply.extra {
         response.headers.push(h.clone());
     }
-    response.headers.push(Header::new(HeaderName::Server, server.clone()));
+    response
+        .headers
+        .push(Header::new(HeaderName::Server, server.clone()));
     response
 }
 
@@ -109,7 +117,13 @@ mod tests {
 
     #[test]
     fn options_to_the_sbc_gets_200() {
-        for uri in ["sip:127.0.0.1:5070", "sip:ping@127.0.0.1", "sip:sbc.example.com", "sip:x@SBC.example.com", "sip:example.org"] {
+        for uri in [
+            "sip:127.0.0.1:5070",
+            "sip:ping@127.0.0.1",
+            "sip:sbc.example.com",
+            "sip:x@SBC.example.com",
+            "sip:example.org",
+        ] {
             let reply = edge_request(&request("OPTIONS", uri), &identity());
             assert_eq!(reply.status, 200, "{uri}");
             assert!(reply.extra.iter().any(|h| h.name == HeaderName::Allow));
@@ -118,17 +132,37 @@ mod tests {
 
     #[test]
     fn everything_else_is_not_implemented_yet() {
-        assert_eq!(edge_request(&request("OPTIONS", "sip:bob@example.org"), &identity()).status, 501);
-        assert_eq!(edge_request(&request("INVITE", "sip:bob@127.0.0.1"), &identity()).status, 501);
-        assert_eq!(edge_request(&request("REGISTER", "sip:127.0.0.1"), &identity()).status, 501);
-        let any = LocalIdentity { any_ip: true, ..identity() };
-        assert_eq!(edge_request(&request("OPTIONS", "sip:u@10.1.2.3"), &any).status, 200);
+        assert_eq!(
+            edge_request(&request("OPTIONS", "sip:bob@example.org"), &identity()).status,
+            501
+        );
+        assert_eq!(
+            edge_request(&request("INVITE", "sip:bob@127.0.0.1"), &identity()).status,
+            501
+        );
+        assert_eq!(
+            edge_request(&request("REGISTER", "sip:127.0.0.1"), &identity()).status,
+            501
+        );
+        let any = LocalIdentity {
+            any_ip: true,
+            ..identity()
+        };
+        assert_eq!(
+            edge_request(&request("OPTIONS", "sip:u@10.1.2.3"), &any).status,
+            200
+        );
     }
 
     #[test]
     fn built_reply_carries_server_and_tag() {
         let req = request("OPTIONS", "sip:127.0.0.1");
-        let resp = build(&req, &edge_request(&req, &identity()), b"t1", &Bytes::from_static(b"sbc"));
+        let resp = build(
+            &req,
+            &edge_request(&req, &identity()),
+            b"t1",
+            &Bytes::from_static(b"sbc"),
+        );
         assert_eq!(resp.status(), Some(200));
         assert_eq!(resp.to_header().unwrap().tag().unwrap(), "t1");
         assert_eq!(resp.headers.get(HeaderName::Server).unwrap(), "sbc");

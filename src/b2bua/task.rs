@@ -8,9 +8,10 @@ use crate::app::Shutdown;
 use crate::b2bua::pipeline::{self, LocalIdentity, Reply};
 use crate::config::Transport;
 use crate::error::SipError;
-use crate::metrics::{Direction, DropReason, Metrics, TimerLabel, TransactionKind};
-use crate::sip::message::{Header, Message};
+use crate::metrics::Metrics;
+use crate::metrics::labels::{Direction, DropReason, TimerLabel, TransactionKind};
 use crate::sip::header::HeaderName;
+use crate::sip::message::{Header, Message};
 use crate::sip::method::Method;
 use crate::sip::response::error_response;
 use crate::sip::transaction::{CancelTarget, Timer, Timers, TransactionLayer, TxEvent, TxKey};
@@ -76,7 +77,10 @@ impl Core {
     /// Runs until shutdown or until every transport is gone.
     pub async fn run(mut self, mut inbound: mpsc::Receiver<Inbound>, mut shutdown: Shutdown) {
         loop {
-            let deadline = self.layer.poll_timeout().map(tokio::time::Instant::from_std);
+            let deadline = self
+                .layer
+                .poll_timeout()
+                .map(tokio::time::Instant::from_std);
             let timer = async move {
                 match deadline {
                     Some(t) => tokio::time::sleep_until(t).await,
@@ -115,13 +119,20 @@ impl Core {
         target
     }
 
-    fn on_inbound(&mut self, Inbound { source, disposition }: Inbound) {
+    fn on_inbound(
+        &mut self,
+        Inbound {
+            source,
+            disposition,
+        }: Inbound,
+    ) {
         let (realm, transport) = self.labels(&source);
         let now = now();
         match disposition {
             Disposition::Process(mut msg) => {
                 if let Some(method) = msg.method().cloned() {
-                    self.metrics.sip_request(&method, &realm, transport, Direction::In);
+                    self.metrics
+                        .sip_request(&method, &realm, transport, Direction::In);
                     let via = stamp_via(&mut msg, source.remote).ok();
                     let target = Self::reply_target(&source, via.as_ref());
                     let reliable = target.reliable();
@@ -131,7 +142,13 @@ impl Core {
                     }
                 } else {
                     if let (Some(code), Ok(cseq)) = (msg.status(), msg.cseq()) {
-                        self.metrics.sip_response(code, &cseq.method, &realm, transport, Direction::In);
+                        self.metrics.sip_response(
+                            code,
+                            &cseq.method,
+                            &realm,
+                            transport,
+                            Direction::In,
+                        );
                     }
                     let reliable = source.reliable();
                     if let Err(e) = self.layer.handle_incoming(msg, source, reliable, now) {
@@ -139,7 +156,11 @@ impl Core {
                     }
                 }
             }
-            Disposition::Reject { status, error, mut head } => {
+            Disposition::Reject {
+                status,
+                error,
+                mut head,
+            } => {
                 self.metrics.parse_error(error.metric_reason(), transport);
                 debug!(%status, %error, remote = %source.remote, "refusing malformed request");
                 // An ACK is never answered (RFC 3261 §17.2.3).
@@ -149,9 +170,15 @@ impl Core {
                 let via = stamp_via(&mut head, source.remote).ok();
                 let target = Self::reply_target(&source, via.as_ref());
                 let mut response = error_response(&head, &error, status, &new_tag());
-                response.headers.push(Header::new(HeaderName::Server, self.server.clone()));
-                let method = head.method().cloned().unwrap_or(Method::Other(Bytes::new()));
-                self.metrics.sip_response(status, &method, &realm, transport, Direction::Out);
+                response
+                    .headers
+                    .push(Header::new(HeaderName::Server, self.server.clone()));
+                let method = head
+                    .method()
+                    .cloned()
+                    .unwrap_or(Method::Other(Bytes::new()));
+                self.metrics
+                    .sip_response(status, &method, &realm, transport, Direction::Out);
                 let reliable = target.reliable();
                 self.layer.send_stateless(response, target, reliable);
             }
@@ -208,7 +235,8 @@ impl Core {
         let response = pipeline::build(request, &reply, &new_tag(), &self.server);
         let (realm, transport) = self.labels(from);
         if let Some(method) = request.method() {
-            self.metrics.sip_response(reply.status, method, &realm, transport, Direction::Out);
+            self.metrics
+                .sip_response(reply.status, method, &realm, transport, Direction::Out);
         }
         if reply.status >= 200 {
             self.pending_invites.remove(key);
@@ -231,12 +259,20 @@ impl Core {
                 let reply = pipeline::edge_request(&request, &self.identity);
                 self.answer(&key, &request, &from, reply);
             }
-            TxEvent::Cancel { key, request, from, target } => {
+            TxEvent::Cancel {
+                key,
+                request,
+                from,
+                target,
+            } => {
                 self.started(&key, TransactionKind::ServerNonInvite);
                 let status = match target {
                     CancelTarget::Proceeding(invite_key) => {
                         if let Some(invite) = self.pending_invites.remove(&invite_key) {
-                            let reply = Reply { status: 487, extra: Vec::new() };
+                            let reply = Reply {
+                                status: 487,
+                                extra: Vec::new(),
+                            };
                             self.answer(&invite_key, &invite, &from, reply);
                         }
                         200
@@ -244,7 +280,15 @@ impl Core {
                     CancelTarget::Answered(_) => 200,
                     CancelTarget::NotFound => 481,
                 };
-                self.answer(&key, &request, &from, Reply { status, extra: Vec::new() });
+                self.answer(
+                    &key,
+                    &request,
+                    &from,
+                    Reply {
+                        status,
+                        extra: Vec::new(),
+                    },
+                );
             }
             TxEvent::Ack2xx { request, .. } => {
                 trace!(call_id = ?request.call_id().ok(), "ACK for a 2xx outside any dialog, ignored");

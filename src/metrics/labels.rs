@@ -226,13 +226,18 @@ pub enum CloseReason {
     Error,
     /// The peer did not read fast enough and the write queue filled up.
     WriteQueueFull,
+    /// One message took longer than the message timeout to arrive (slowloris).
+    MessageTimeout,
+    /// The byte stream broke SIP framing (answered, then closed).
+    BadFraming,
     /// The SBC is shutting down.
     Shutdown,
 }
 
 label_words!(CloseReason {
     Idle => "idle", PeerClosed => "peer_closed", Error => "error",
-    WriteQueueFull => "write_queue_full", Shutdown => "shutdown",
+    WriteQueueFull => "write_queue_full", MessageTimeout => "message_timeout",
+    BadFraming => "bad_framing", Shutdown => "shutdown",
 });
 
 /// The outcome of a certificate reload.

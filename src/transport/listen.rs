@@ -43,7 +43,12 @@ pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
 }
 
 /// Accepts connections until shutdown.
-pub async fn accept_loop(listener: TcpListener, kind: StreamKind, ctx: AcceptContext, mut shutdown: Shutdown) {
+pub async fn accept_loop(
+    listener: TcpListener,
+    kind: StreamKind,
+    ctx: AcceptContext,
+    mut shutdown: Shutdown,
+) {
     loop {
         let (socket, remote) = tokio::select! {
             r = listener.accept() => match r {
@@ -61,7 +66,9 @@ pub async fn accept_loop(listener: TcpListener, kind: StreamKind, ctx: AcceptCon
             Ok(permit) => permit,
             Err(refusal) => {
                 debug!(%remote, reason = refusal.as_str(), "connection refused");
-                ctx.conn.observer.conn_refused(ctx.conn.listener, refusal.as_str());
+                ctx.conn
+                    .observer
+                    .conn_refused(ctx.conn.listener, refusal.as_str());
                 continue;
             }
         };
@@ -77,18 +84,21 @@ pub async fn accept_loop(listener: TcpListener, kind: StreamKind, ctx: AcceptCon
                 StreamKind::Tcp => {
                     let registration = ctx.table.register(permit, listener, remote, tx);
                     observer.conn_accepted(listener);
-                    let reason = conn::drive(socket, remote, registration, rx, ctx.conn, shutdown).await;
+                    let reason =
+                        conn::drive(socket, remote, registration, rx, ctx.conn, shutdown).await;
                     observer.conn_closed(listener, reason);
                 }
                 StreamKind::Tls(config) => {
-                    let Some(stream) = handshake(socket, &config, ctx.handshake_timeout).await else {
+                    let Some(stream) = handshake(socket, &config, ctx.handshake_timeout).await
+                    else {
                         observer.tls_handshake_failed(listener);
                         drop(permit);
                         return;
                     };
                     let registration = ctx.table.register(permit, listener, remote, tx);
                     observer.conn_accepted(listener);
-                    let reason = conn::drive(stream, remote, registration, rx, ctx.conn, shutdown).await;
+                    let reason =
+                        conn::drive(stream, remote, registration, rx, ctx.conn, shutdown).await;
                     observer.conn_closed(listener, reason);
                 }
             }
@@ -114,4 +124,3 @@ async fn handshake(
         }
     }
 }
-

@@ -14,7 +14,7 @@
 //! Pure helpers live in [`route`] (response routing, Via stamping, forbidden destinations).
 
 pub mod conn;
-// pub mod listen;
+pub mod listen;
 pub mod route;
 pub mod table;
 pub mod udp;
@@ -191,6 +191,21 @@ impl CloseReason {
             CloseReason::WriteQueueFull => "write_queue_full",
             CloseReason::BadFraming => "bad_framing",
             CloseReason::Shutdown => "shutdown",
+        }
+    }
+}
+
+impl From<CloseReason> for crate::metrics::labels::CloseReason {
+    fn from(reason: CloseReason) -> Self {
+        use crate::metrics::labels::CloseReason as Label;
+        match reason {
+            CloseReason::Idle => Label::Idle,
+            CloseReason::MessageTimeout => Label::MessageTimeout,
+            CloseReason::PeerClosed => Label::PeerClosed,
+            CloseReason::Error => Label::Error,
+            CloseReason::WriteQueueFull => Label::WriteQueueFull,
+            CloseReason::BadFraming => Label::BadFraming,
+            CloseReason::Shutdown => Label::Shutdown,
         }
     }
 }
