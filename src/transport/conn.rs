@@ -18,7 +18,8 @@ use tokio::sync::mpsc;
 use tokio::sync::mpsc::error::TrySendError;
 use tokio::time::{Instant, sleep_until, timeout};
 
-/// How long a connection stays open after a framing error, to deliver the error response.
+/// How long a connection stays open after a framing error, reading nothing more, so that the
+/// answers to the messages before the error (and the error response itself) are delivered.
 const LINGER_AFTER_ERROR: Duration = Duration::from_secs(2);
 /// Read size reserved when the receive buffer is empty.
 const READ_CHUNK: usize = 4096;
@@ -110,13 +111,10 @@ where
                     Ok(Ok(())) => last_activity = Instant::now(),
                     _ => return CloseReason::Error,
                 }
-                if closing_at.is_some() && queue.is_empty() {
-                    let _ = timeout(ctx.write_timeout, writer.shutdown()).await;
-                    return CloseReason::BadFraming;
-                }
             }
             _ = sleep_until(deadline) => {
                 return if closing_at.is_some() {
+                    let _ = timeout(ctx.write_timeout, writer.shutdown()).await;
                     CloseReason::BadFraming
                 } else if message_started.is_some_and(|t| t + ctx.message_timeout <= Instant::now()) {
                     CloseReason::MessageTimeout
@@ -130,7 +128,7 @@ where
 }
 
 /// Frames what has arrived and queues each message for the core. `Err(None)`: framing broke
-/// (an answer may be on its way; linger, then close); `Err(Some(reason))`: close now.
+/// (answers may be on their way; linger, then close); `Err(Some(reason))`: close now.
 async fn deliver<W>(
     framer: &mut Framer,
     source: &Target,
@@ -158,9 +156,9 @@ where
                 let disposition = ctx.validator.reject_failure(failure);
                 if let Disposition::Drop(error) = &disposition {
                     ctx.observer.dropped(ctx.listener, error);
-                    return Err(Some(CloseReason::BadFraming));
+                } else {
+                    queue(ctx, source, disposition).map_err(Some)?;
                 }
-                queue(ctx, source, disposition).map_err(Some)?;
                 return Err(None);
             }
         };

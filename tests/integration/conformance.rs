@@ -12,7 +12,7 @@ use sbc::sip::{Limits, Message, parse_datagram};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Expect {
+pub enum Expect {
     Process,
     Reject(u16),
     Drop,
@@ -20,7 +20,7 @@ enum Expect {
 
 use Expect::*;
 
-const TABLE: &[(&str, Expect)] = &[
+pub const TABLE: &[(&str, Expect)] = &[
     ("rfc4475/wsinv", Process),
     ("rfc4475/intmeth", Process),
     ("rfc4475/esc01", Process),
@@ -97,7 +97,7 @@ fn corpus_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/conformance")
 }
 
-fn load(name: &str) -> Bytes {
+pub fn load(name: &str) -> Bytes {
     let path = corpus_dir().join(format!("{name}.dat"));
     Bytes::from(std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
 }

@@ -2,3 +2,5 @@
 
 mod config;
 mod conformance;
+mod edge;
+mod harness;
