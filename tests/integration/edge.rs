@@ -57,15 +57,17 @@ fn check(name: &str, expected: Expect, got: Option<&[u8]>) -> Result<(), String>
 }
 
 /// The UDP port RFC 3261 §18.2.2 sends a response to when it came from 127.0.0.1: the top Via's
-/// sent-by port (5060 by default); with `rport` it is the source port, which is the same because
-/// the client sends from that port. A message whose Via does not parse is answered to its source.
+/// sent-by port (5060 by default), or with `rport` (RFC 3581) the source port, so any port will
+/// do. A message whose Via does not parse is answered to its source too.
 fn response_port(data: &bytes::Bytes) -> u16 {
     let msg = match sbc::sip::parse_datagram(data.clone(), &sbc::sip::Limits::DEFAULT) {
         Ok(msg) => Some(msg),
         Err(failure) => failure.head.map(|head| *head),
     };
-    msg.and_then(|m| m.top_via().ok())
-        .map_or(0, |via| via.port.unwrap_or(5060))
+    match msg.and_then(|m| m.top_via().ok()) {
+        Some(via) if via.rport().is_none() => via.port.unwrap_or(5060),
+        _ => 0,
+    }
 }
 
 /// One corpus message over UDP to a fresh SBC (the corpus reuses branches across messages, and

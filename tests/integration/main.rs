@@ -1,6 +1,9 @@
 //! Integration tests: one binary, one module per area.
 
+mod binary;
 mod config;
 mod conformance;
 mod edge;
 mod harness;
+mod limits;
+mod tls;
