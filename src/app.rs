@@ -34,6 +34,7 @@ use crate::sip::validate::Validator;
 use crate::tls::{ReloadableServerConfig, TlsError};
 use crate::transport::conn::ConnContext;
 use crate::transport::listen::{self, AcceptContext, StreamKind};
+use crate::transport::outbound::Outbound;
 use crate::transport::udp::{self, UdpContext};
 use crate::transport::{
     CloseReason, ConnTable, ListenerId, ListenerInfo, TransportObserver, Transports,
@@ -223,12 +224,63 @@ pub async fn start(config: Arc<Config>) -> Result<Running, AppError> {
             .map(|l| (Arc::clone(&l.realm_name), l.transport))
             .collect(),
     });
+    // Per-listener connection settings, shared by accepted and opened connections.
+    let conn_ctx = |id: usize| ConnContext {
+        listener: id as ListenerId,
+        transport: infos[id].transport,
+        validator: Arc::clone(&validator),
+        inbound: inbound_tx.clone(),
+        observer: Arc::clone(&observer),
+        idle_timeout: limits.idle_timeout,
+        message_timeout: limits.message_timeout,
+        write_timeout: WRITE_TIMEOUT,
+    };
+    let mut outbound = Vec::with_capacity(infos.len());
+    for (id, info) in infos.iter().enumerate() {
+        let realm = &config.realms[info.realm];
+        let tls_client = match (info.transport, &realm.tls) {
+            (Transport::Udp, _) => {
+                outbound.push(None);
+                continue;
+            }
+            (Transport::Tcp, _) => None,
+            // TLS toward peers verifies their certificates against the realm's CA file and
+            // presents the realm's own certificate; without a CA file the SBC cannot open TLS.
+            (Transport::Tls, Some(t)) => match &t.ca {
+                Some(ca) => Some(Arc::new(
+                    crate::tls::client_config(Some(ca), Some((&t.cert, &t.key))).map_err(
+                        |source| AppError::Tls {
+                            realm: realm.name.clone(),
+                            source,
+                        },
+                    )?,
+                )),
+                None => {
+                    outbound.push(None);
+                    continue;
+                }
+            },
+            (Transport::Tls, None) => {
+                outbound.push(None);
+                continue;
+            }
+        };
+        outbound.push(Some(Outbound {
+            conn: conn_ctx(id),
+            table: Arc::clone(&table),
+            tls: tls_client,
+            connect_timeout: limits.tls_handshake_timeout,
+            write_queue: limits.write_queue_messages,
+            shutdown: trigger.subscriber(),
+        }));
+    }
     let transports = Arc::new(Transports::new(
         infos.clone(),
         udp_sockets
             .iter()
             .map(|s| s.as_ref().map(|v| Arc::clone(&v[0])))
             .collect(),
+        outbound,
         Arc::clone(&table),
     ));
 
@@ -246,16 +298,7 @@ pub async fn start(config: Arc<Config>) -> Result<Running, AppError> {
     }
     for (id, tcp, kind) in stream_listeners {
         let ctx = AcceptContext {
-            conn: ConnContext {
-                listener: id,
-                transport: infos[usize::from(id)].transport,
-                validator: Arc::clone(&validator),
-                inbound: inbound_tx.clone(),
-                observer: Arc::clone(&observer),
-                idle_timeout: limits.idle_timeout,
-                message_timeout: limits.message_timeout,
-                write_timeout: WRITE_TIMEOUT,
-            },
+            conn: conn_ctx(usize::from(id)),
             table: Arc::clone(&table),
             handshake_timeout: limits.tls_handshake_timeout,
             write_queue: limits.write_queue_messages,
@@ -433,13 +476,29 @@ fn log_plan(config: &Config) {
 /// Creates a trigger and its first [`Shutdown`] handle; clone the handle for every task.
 pub fn shutdown_channel() -> (ShutdownTrigger, Shutdown) {
     let (tx, rx) = watch::channel(false);
-    (ShutdownTrigger { tx }, Shutdown { rx })
+    (ShutdownTrigger { tx: Arc::new(tx) }, Shutdown { rx })
 }
 
 /// The sending side of shutdown, held by the composition root.
 #[derive(Debug)]
 pub struct ShutdownTrigger {
-    tx: watch::Sender<bool>,
+    tx: Arc<watch::Sender<bool>>,
+}
+
+/// Hands out [`Shutdown`] handles to tasks started later (connections the SBC opens) without
+/// being one itself, so holding it does not hold up [`ShutdownTrigger::drained`].
+#[derive(Debug, Clone)]
+pub struct ShutdownSubscriber {
+    tx: Arc<watch::Sender<bool>>,
+}
+
+impl ShutdownSubscriber {
+    /// A new handle.
+    pub fn subscribe(&self) -> Shutdown {
+        Shutdown {
+            rx: self.tx.subscribe(),
+        }
+    }
 }
 
 impl ShutdownTrigger {
@@ -452,6 +511,13 @@ impl ShutdownTrigger {
     pub fn subscribe(&self) -> Shutdown {
         Shutdown {
             rx: self.tx.subscribe(),
+        }
+    }
+
+    /// A subscriber for tasks that will be started later.
+    pub fn subscriber(&self) -> ShutdownSubscriber {
+        ShutdownSubscriber {
+            tx: Arc::clone(&self.tx),
         }
     }
 

@@ -35,7 +35,12 @@ pub struct Core {
     kinds: HashMap<TxKey, TransactionKind>,
     /// INVITEs without a final response yet, kept to answer 487 when they are cancelled.
     pending_invites: HashMap<TxKey, Message>,
+    /// Where connection tasks report a send that failed after the fact.
+    failed: Option<mpsc::Sender<TxKey>>,
 }
+
+/// Failed sends waiting to be reported to the transaction layer.
+const FAILED_SENDS: usize = 1024;
 
 /// Current time on the runtime's clock (virtual under `tokio::time::pause`).
 fn now() -> std::time::Instant {
@@ -66,6 +71,7 @@ impl Core {
             server,
             kinds: HashMap::new(),
             pending_invites: HashMap::new(),
+            failed: None,
         }
     }
 
@@ -76,6 +82,8 @@ impl Core {
 
     /// Runs until shutdown or until every transport is gone.
     pub async fn run(mut self, mut inbound: mpsc::Receiver<Inbound>, mut shutdown: Shutdown) {
+        let (failed_tx, mut failed_rx) = mpsc::channel(FAILED_SENDS);
+        self.failed = Some(failed_tx);
         loop {
             let deadline = self
                 .layer
@@ -95,6 +103,10 @@ impl Core {
                 () = timer => {
                     self.layer.handle_timeout(now());
                     self.flush(true);
+                }
+                Some(key) = failed_rx.recv() => {
+                    self.layer.handle_transport_error(&key, now());
+                    self.flush(false);
                 }
                 _ = shutdown.triggered() => return,
             }
@@ -198,7 +210,6 @@ impl Core {
             events += 1;
             self.on_event(event);
         }
-        let now = now();
         while let Some(transmit) = self.layer.poll_transmit() {
             let is_trying = transmit.payload.starts_with(b"SIP/2.0 100 ");
             if (after_timer && !is_trying) || (!after_timer && events == 0) {
@@ -206,19 +217,22 @@ impl Core {
                     self.metrics.retransmission(*kind);
                 }
             }
-            match self.transports.send(&transmit.to, transmit.payload) {
-                Ok(()) => {}
-                Err(SendError::Forbidden(addr)) => {
-                    debug!(%addr, "not sending toward a broadcast/multicast/unspecified address");
-                    self.metrics.dropped(DropReason::BroadcastTarget);
-                }
-                Err(e) => {
-                    debug!(error = %e, remote = %transmit.to.remote, "send failed");
-                    if let (true, Some(key)) = (transmit.reliable, transmit.key.as_ref()) {
-                        self.layer.handle_transport_error(key, now);
-                    }
-                }
+            if crate::transport::route::is_forbidden_destination(transmit.to.remote) {
+                debug!(remote = %transmit.to.remote, "not sending toward a broadcast/multicast/unspecified address");
+                self.metrics.dropped(DropReason::BroadcastTarget);
+                continue;
             }
+            let key = transmit.key.clone();
+            let remote = transmit.to.remote;
+            let reliable = transmit.reliable;
+            let failed = self.failed.clone();
+            self.transports
+                .send_or_connect(transmit.to, transmit.payload, move |e: SendError| {
+                    debug!(error = %e, %remote, "send failed");
+                    if let (true, Some(key), Some(failed)) = (reliable, key, failed) {
+                        let _ = failed.try_send(key);
+                    }
+                });
         }
         // A transport error may have produced events of its own.
         while let Some(event) = self.layer.poll_event() {

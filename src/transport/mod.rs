@@ -15,6 +15,7 @@
 
 pub mod conn;
 pub mod listen;
+pub mod outbound;
 pub mod route;
 pub mod table;
 pub mod udp;
@@ -100,20 +101,72 @@ pub struct Transports {
     listeners: Vec<ListenerInfo>,
     /// One socket per UDP listener (the first shard; all shards share the address).
     udp: Vec<Option<Arc<UdpSocket>>>,
+    /// How each TCP/TLS listener opens connections of its own.
+    outbound: Vec<Option<outbound::Outbound>>,
     conns: Arc<ConnTable>,
 }
 
 impl Transports {
-    /// Assembles the send side; `udp[i]` is the socket of listener `i` when it is UDP.
+    /// Assembles the send side; `udp[i]` is the socket of listener `i` when it is UDP, and
+    /// `outbound[i]` how it opens connections when it is TCP/TLS.
     pub fn new(
         listeners: Vec<ListenerInfo>,
         udp: Vec<Option<Arc<UdpSocket>>>,
+        outbound: Vec<Option<outbound::Outbound>>,
         conns: Arc<ConnTable>,
     ) -> Self {
         Transports {
             listeners,
             udp,
+            outbound,
             conns,
+        }
+    }
+
+    /// Opens a TCP/TLS connection from listener `listener` to `remote` (TLS verifies
+    /// `server_name`, or the IP address). Returns the connection once it is usable.
+    pub async fn connect(
+        &self,
+        listener: ListenerId,
+        remote: SocketAddr,
+        server_name: Option<&str>,
+    ) -> Result<ConnId, SendError> {
+        if route::is_forbidden_destination(remote) {
+            return Err(SendError::Forbidden(remote));
+        }
+        let outbound = self
+            .outbound
+            .get(usize::from(listener))
+            .and_then(Option::as_ref)
+            .ok_or(SendError::NoListener(listener))?;
+        outbound.connect(remote, server_name).await
+    }
+
+    /// [`Transports::send`], and when a TCP/TLS flow has no open connection, opens one to the
+    /// flow's remote address in a task of its own and sends there (RFC 3261 §18.2.2: a response
+    /// whose connection closed goes over a new one; §18.1.1: requests to peers). `failed` runs
+    /// when the message could not be handed over.
+    pub fn send_or_connect(
+        self: &Arc<Self>,
+        target: Target,
+        data: Bytes,
+        failed: impl FnOnce(SendError) + Send + 'static,
+    ) {
+        match self.send(&target, data.clone()) {
+            Ok(()) => {}
+            Err(SendError::NoConnection(_)) if target.transport.is_stream() => {
+                let this = Arc::clone(self);
+                tokio::spawn(async move {
+                    let result = match this.connect(target.listener, target.remote, None).await {
+                        Ok(id) => this.conns.send(id, data),
+                        Err(e) => Err(e),
+                    };
+                    if let Err(e) = result {
+                        failed(e);
+                    }
+                });
+            }
+            Err(e) => failed(e),
         }
     }
 

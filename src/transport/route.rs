@@ -7,6 +7,7 @@
 //! third party. With `rport` the port is the observed source port (the NAT binding); without it
 //! the port is the `sent-by` port (or the transport's default), as §18.2.2 says.
 
+use crate::config::Transport;
 use crate::sip::error::ParseError;
 use crate::sip::header::{HeaderName, Via};
 use crate::sip::message::Message;
@@ -57,6 +58,21 @@ pub fn response_address(via: &Via, source: SocketAddr, default_port: u16) -> Soc
     match via.rport() {
         Some(_) => source,
         None => SocketAddr::new(source.ip(), via.port.unwrap_or(default_port)),
+    }
+}
+
+/// Largest request sent over UDP when the path MTU is unknown: RFC 3261 §18.1.1 (1300 bytes, 200
+/// below the Ethernet MTU).
+pub const UDP_REQUEST_LIMIT: usize = 1300;
+
+/// The transport a request of `size` bytes goes out on: RFC 3261 §18.1.1 — over UDP, a request
+/// larger than [`UDP_REQUEST_LIMIT`] switches to TCP when the peer is reachable over TCP
+/// (`peer_has_tcp`); otherwise it stays on the configured transport.
+pub fn request_transport(configured: Transport, size: usize, peer_has_tcp: bool) -> Transport {
+    if configured == Transport::Udp && size > UDP_REQUEST_LIMIT && peer_has_tcp {
+        Transport::Tcp
+    } else {
+        configured
     }
 }
 
@@ -129,6 +145,27 @@ mod tests {
             response_address(&via, "192.0.2.1:7000".parse().unwrap(), 5060),
             "192.0.2.1:5062".parse().unwrap()
         );
+    }
+
+    #[test]
+    fn large_udp_requests_switch_to_tcp() {
+        assert_eq!(
+            request_transport(Transport::Udp, 1300, true),
+            Transport::Udp
+        );
+        assert_eq!(
+            request_transport(Transport::Udp, 1301, true),
+            Transport::Tcp
+        );
+        assert_eq!(
+            request_transport(Transport::Udp, 5000, false),
+            Transport::Udp
+        );
+        assert_eq!(
+            request_transport(Transport::Tls, 5000, true),
+            Transport::Tls
+        );
+        assert_eq!(request_transport(Transport::Tcp, 100, true), Transport::Tcp);
     }
 
     #[test]

@@ -55,14 +55,15 @@ pub struct ConnTable {
 #[derive(Debug)]
 pub struct Permit {
     table: Arc<ConnTable>,
-    ip: IpAddr,
+    /// The source counted against the per-source cap (`None` for outbound connections).
+    ip: Option<IpAddr>,
 }
 
 impl Drop for Permit {
     fn drop(&mut self) {
         self.table.total.fetch_sub(1, Ordering::AcqRel);
-        if let dashmap::mapref::entry::Entry::Occupied(mut e) = self.table.per_source.entry(self.ip)
-        {
+        let Some(ip) = self.ip else { return };
+        if let dashmap::mapref::entry::Entry::Occupied(mut e) = self.table.per_source.entry(ip) {
             *e.get_mut() -= 1;
             if *e.get() == 0 {
                 e.remove();
@@ -120,7 +121,20 @@ impl ConnTable {
         drop(count);
         Ok(Permit {
             table: Arc::clone(self),
-            ip,
+            ip: Some(ip),
+        })
+    }
+
+    /// Takes a slot for a connection the SBC opens itself: only the global cap applies (the
+    /// per-source cap protects against what the network opens).
+    pub fn admit_outbound(self: &Arc<Self>) -> Result<Permit, Refusal> {
+        if self.total.fetch_add(1, Ordering::AcqRel) >= self.max_total {
+            self.total.fetch_sub(1, Ordering::AcqRel);
+            return Err(Refusal::Global);
+        }
+        Ok(Permit {
+            table: Arc::clone(self),
+            ip: None,
         })
     }
 

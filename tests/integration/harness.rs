@@ -27,6 +27,7 @@ listeners = ["udp:127.0.0.1:0", "tcp:127.0.0.1:0", "tls:127.0.0.1:0"]
 [realms.tls]
 cert = "{dir}/server.crt"
 key = "{dir}/server.key"
+ca = "{ca}"
 [realms.media]
 address = "127.0.0.1"
 port_min = 30000
@@ -54,7 +55,8 @@ listen = "127.0.0.1:0"
 
 {extra}
 "#,
-        dir = cert_dir.display()
+        dir = cert_dir.display(),
+        ca = repo().join("certs/dev/ca.crt").display(),
     )
 }
 

@@ -6,4 +6,5 @@ mod conformance;
 mod edge;
 mod harness;
 mod limits;
+mod outbound;
 mod tls;
