@@ -1,6 +1,6 @@
 //! The signaling task (shell): owns the transaction layer and its timers, takes validated
 //! messages from the transports, answers malformed requests with the status the validator mapped
-//! (RFC 3261 §8.2.6, stateless), applies the edge [`pipeline`](super::pipeline) to new requests,
+//! (RFC 3261 §8.2.6, stateless), applies the edge [`pipeline`] to new requests,
 //! and hands every transmit to the transports. One task, no locks: the transaction table is its
 //! own state.
 

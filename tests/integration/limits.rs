@@ -206,3 +206,30 @@ async fn udp_sharding_with_reuseport_serves() {
     }
     sbc.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_connections_are_closed_after_the_idle_timeout() {
+    let sbc = harness::start("[transport]\nidle_timeout_secs = 1\n").await;
+    let mut stream = harness::tcp(access(&sbc, Transport::Tcp)).await;
+    // Traffic keeps it open past one timeout...
+    for i in 0..3 {
+        let reply =
+            harness::stream_exchange(&mut stream, &options("TCP", &format!("alive-{i}")), ANSWER)
+                .await;
+        assert_eq!(reply.as_deref().and_then(status), Some(200));
+        tokio::time::sleep(Duration::from_millis(600)).await;
+    }
+    // ...silence closes it.
+    assert!(
+        closed_by_peer(&mut stream, Duration::from_secs(10)).await,
+        "idle connection kept open"
+    );
+    let metrics = harness::scrape(sbc.metrics_addr).await;
+    assert!(
+        harness::series(
+            &metrics,
+            "sbc_connections_closed_total{realm=\"access\",transport=\"tcp\",reason=\"idle\"}"
+        ) >= 1.0
+    );
+    sbc.shutdown().await;
+}
