@@ -11,6 +11,21 @@
 //! close) and the two are never confused.
 
 pub mod access;
+/// Implements `Display` for a type with `write_to(&self, &mut BytesMut)`: the wire form, with any
+/// invalid UTF-8 replaced (for logs and errors; the wire path uses `write_to` itself).
+macro_rules! display_via_write_to {
+    ($ty:ty) => {
+        impl std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                let mut out = bytes::BytesMut::new();
+                self.write_to(&mut out);
+                f.write_str(&String::from_utf8_lossy(&out))
+            }
+        }
+    };
+}
+pub(crate) use display_via_write_to;
+
 pub mod error;
 pub mod header;
 pub mod limits;

@@ -9,7 +9,6 @@ use super::name_addr::NameAddr;
 use crate::sip::error::SyntaxError;
 use crate::sip::scan;
 use bytes::{BufMut, Bytes, BytesMut};
-use std::fmt;
 
 /// One Contact value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -154,13 +153,7 @@ fn parse_qvalue(v: &[u8]) -> Option<u16> {
     }
 }
 
-impl fmt::Display for Contact {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut out = BytesMut::new();
-        self.write_to(&mut out);
-        f.write_str(&String::from_utf8_lossy(&out))
-    }
-}
+crate::sip::display_via_write_to!(Contact);
 
 #[cfg(test)]
 mod tests {

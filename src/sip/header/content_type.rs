@@ -8,7 +8,6 @@ use super::params::Params;
 use crate::sip::error::SyntaxError;
 use crate::sip::scan;
 use bytes::{BufMut, Bytes, BytesMut};
-use std::fmt;
 
 /// A media type.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,13 +92,7 @@ impl ContentType {
     }
 }
 
-impl fmt::Display for ContentType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut out = BytesMut::new();
-        self.write_to(&mut out);
-        f.write_str(&String::from_utf8_lossy(&out))
-    }
-}
+crate::sip::display_via_write_to!(ContentType);
 
 #[cfg(test)]
 mod tests {

@@ -11,7 +11,6 @@ use crate::sip::error::SyntaxError;
 use crate::sip::scan;
 use crate::sip::uri::Uri;
 use bytes::{BufMut, Bytes, BytesMut};
-use std::fmt;
 
 /// One `name-addr` or `addr-spec` with its header parameters.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -180,13 +179,7 @@ fn leading(v: &Bytes) -> usize {
     v.iter().take_while(|b| b" \t\r\n".contains(b)).count()
 }
 
-impl fmt::Display for NameAddr {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut out = BytesMut::new();
-        self.write_to(&mut out);
-        f.write_str(&String::from_utf8_lossy(&out))
-    }
-}
+crate::sip::display_via_write_to!(NameAddr);
 
 #[cfg(test)]
 #[path = "name_addr_tests.rs"]

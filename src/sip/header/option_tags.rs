@@ -8,7 +8,6 @@ use crate::sip::error::SyntaxError;
 use crate::sip::method::Method;
 use crate::sip::scan;
 use bytes::{BufMut, Bytes, BytesMut};
-use std::fmt;
 
 /// Splits a comma-separated token list, validating each token.
 fn tokens(value: &Bytes, what: &'static str) -> Result<Vec<Bytes>, SyntaxError> {
@@ -86,21 +85,9 @@ impl Allow {
     }
 }
 
-impl fmt::Display for OptionTags {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut out = BytesMut::new();
-        self.write_to(&mut out);
-        f.write_str(&String::from_utf8_lossy(&out))
-    }
-}
+crate::sip::display_via_write_to!(OptionTags);
 
-impl fmt::Display for Allow {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut out = BytesMut::new();
-        self.write_to(&mut out);
-        f.write_str(&String::from_utf8_lossy(&out))
-    }
-}
+crate::sip::display_via_write_to!(Allow);
 
 #[cfg(test)]
 mod tests {

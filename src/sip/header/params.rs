@@ -8,7 +8,6 @@
 use crate::sip::error::SyntaxError;
 use crate::sip::scan::{self, PARAM};
 use bytes::{BufMut, Bytes, BytesMut};
-use std::fmt;
 
 /// An ordered parameter list; names compare case-insensitively.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -221,13 +220,7 @@ fn scan_gen_value(s: &[u8], i: usize) -> Result<usize, SyntaxError> {
     }
 }
 
-impl fmt::Display for Params {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut out = BytesMut::new();
-        self.write_to(&mut out);
-        f.write_str(&String::from_utf8_lossy(&out))
-    }
-}
+crate::sip::display_via_write_to!(Params);
 
 #[cfg(test)]
 mod tests {

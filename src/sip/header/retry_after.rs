@@ -9,7 +9,6 @@ use super::params::Params;
 use crate::sip::error::SyntaxError;
 use crate::sip::scan;
 use bytes::{BufMut, Bytes, BytesMut};
-use std::fmt;
 
 /// A parsed Retry-After value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -122,13 +121,7 @@ fn scan_comment(s: &[u8], i: usize) -> Result<usize, SyntaxError> {
     }
 }
 
-impl fmt::Display for RetryAfter {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut out = BytesMut::new();
-        self.write_to(&mut out);
-        f.write_str(&String::from_utf8_lossy(&out))
-    }
-}
+crate::sip::display_via_write_to!(RetryAfter);
 
 #[cfg(test)]
 mod tests {

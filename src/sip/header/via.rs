@@ -11,7 +11,6 @@ use crate::sip::error::SyntaxError;
 use crate::sip::scan;
 use crate::sip::uri::Host;
 use bytes::{BufMut, Bytes, BytesMut};
-use std::fmt;
 use std::net::IpAddr;
 
 /// The RFC 3261 §8.1.1.7 branch magic cookie.
@@ -234,13 +233,7 @@ fn validate_params(params: &Params, at: usize) -> Result<(), SyntaxError> {
     Ok(())
 }
 
-impl fmt::Display for Via {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut out = BytesMut::new();
-        self.write_to(&mut out);
-        f.write_str(&String::from_utf8_lossy(&out))
-    }
-}
+crate::sip::display_via_write_to!(Via);
 
 #[cfg(test)]
 #[path = "via_tests.rs"]

@@ -7,7 +7,6 @@
 use crate::sip::error::SyntaxError;
 use crate::sip::scan;
 use bytes::{BufMut, Bytes, BytesMut};
-use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// A host: a domain name (verbatim), an IPv4 address, or an IPv6 reference.
@@ -70,13 +69,7 @@ impl From<IpAddr> for Host {
     }
 }
 
-impl fmt::Display for Host {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut out = BytesMut::new();
-        self.write_to(&mut out);
-        f.write_str(&String::from_utf8_lossy(&out))
-    }
-}
+crate::sip::display_via_write_to!(Host);
 
 /// Parses the text inside `[...]` as an IPv6 address.
 pub(crate) fn parse_v6(s: &[u8]) -> Result<Ipv6Addr, SyntaxError> {

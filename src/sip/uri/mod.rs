@@ -23,7 +23,6 @@ pub(crate) use host::{parse_port, parse_v6};
 use super::error::SyntaxError;
 use super::scan::{self, SCHEME, URIC};
 use bytes::{BufMut, Bytes, BytesMut};
-use std::fmt;
 
 /// A parsed URI.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,26 +123,8 @@ impl From<SipUri> for Uri {
     }
 }
 
-impl fmt::Display for Uri {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut out = BytesMut::new();
-        self.write_to(&mut out);
-        f.write_str(&String::from_utf8_lossy(&out))
-    }
-}
+crate::sip::display_via_write_to!(Uri);
 
-impl fmt::Display for SipUri {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut out = BytesMut::new();
-        self.write_to(&mut out);
-        f.write_str(&String::from_utf8_lossy(&out))
-    }
-}
+crate::sip::display_via_write_to!(SipUri);
 
-impl fmt::Display for TelUri {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut out = BytesMut::new();
-        self.write_to(&mut out);
-        f.write_str(&String::from_utf8_lossy(&out))
-    }
-}
+crate::sip::display_via_write_to!(TelUri);
