@@ -3,6 +3,7 @@
 mod binary;
 mod config;
 mod conformance;
+mod dashboard;
 mod edge;
 mod harness;
 mod limits;
