@@ -6,6 +6,7 @@ mod conformance;
 mod dashboard;
 mod edge;
 mod harness;
+mod interop;
 mod limits;
 mod outbound;
 mod tls;
