@@ -7,4 +7,5 @@
 //! against the transports, answering malformed requests with the status the validator mapped.
 
 pub mod pipeline;
+pub mod registrar;
 pub mod task;
