@@ -11,6 +11,7 @@
 //! close) and the two are never confused.
 
 pub mod access;
+pub mod auth;
 pub mod error;
 pub mod header;
 pub mod limits;
