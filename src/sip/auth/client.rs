@@ -2,7 +2,7 @@
 //! with credentials and a higher CSeq; a proxy's `407` and the UAS's `401` may both need
 //! answers), RFC 7616 §3.3 (`stale`) and §3.4 (`nc`).
 //!
-//! A realm that challenges again without `stale=true` after being answered has rejected the
+//! Answers are kept per header and realm. A realm that challenges again without `stale=true` after being answered has rejected the
 //! credentials: [`DigestClient`] gives up with [`AuthError::Rejected`] rather than loop (this
 //! also covers a server that re-issues the same nonce). `stale=true` is answered with the new
 //! nonce at most [`MAX_STALE_RETRIES`] times per realm.
@@ -100,7 +100,11 @@ impl DigestClient {
         let challenges = parse_challenges(values)?;
         let challenge = select(&challenges)?;
         let cnonce = hex(random);
-        let previous = self.answers.iter().position(|a| a.realm == challenge.realm);
+        let header = kind.credentials_header();
+        let previous = self
+            .answers
+            .iter()
+            .position(|a| a.header == header && a.realm == challenge.realm);
         let (nc, stale_retries) = match previous.and_then(|i| self.answers.get(i)) {
             None => (1, 0),
             Some(_) if !challenge.stale => {
@@ -124,7 +128,7 @@ impl DigestClient {
         };
         let value = authorization(&challenge, credentials, request, &client)?;
         let answer = Answer {
-            header: kind.credentials_header(),
+            header,
             value,
             realm: challenge.realm,
             nonce: challenge.nonce,

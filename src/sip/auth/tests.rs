@@ -490,3 +490,90 @@ fn responses_without_usable_challenges() {
         assert!(!expected.reason().is_empty());
     }
 }
+
+#[test]
+fn same_realm_for_proxy_and_server_are_separate_answers() {
+    let credentials = Credentials::new("alice", "secret");
+    let mut client = DigestClient::new();
+    let proxy = challenge_response(
+        407,
+        &[(
+            "Proxy-Authenticate",
+            r#"Digest realm="example.com", nonce="p""#,
+        )],
+    );
+    let server = challenge_response(
+        401,
+        &[(
+            "WWW-Authenticate",
+            r#"Digest realm="example.com", nonce="s""#,
+        )],
+    );
+    client
+        .on_response(&proxy, &credentials, &INVITE, &[0; 16])
+        .unwrap();
+    assert_eq!(
+        client
+            .on_response(&server, &credentials, &INVITE, &[0; 16])
+            .unwrap()
+            .len(),
+        2
+    );
+}
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn parse_never_panics(v in proptest::collection::vec(any::<u8>(), 0..96)) {
+            let _ = parse_challenges([v.as_slice()]);
+        }
+
+        #[test]
+        fn parse_never_panics_digestish(s in "[A-Za-z]{0,8}( [a-z=\",\\\\ \r\n-]{0,60})?") {
+            if let Ok(challenges) = parse_challenges([s.as_bytes()]) {
+                let _ = select(&challenges);
+            }
+        }
+
+        /// The answer is itself an auth-param list: parsed back, the quoted values come out as
+        /// they went in, whatever quotes and backslashes they hold.
+        #[test]
+        fn authorization_parses_back(
+            username in "[ -~]{1,20}",
+            realm in "[ -~]{0,20}",
+            nonce in "[ -~]{1,20}",
+            uri in "sip:[a-z0-9@.]{1,20}",
+        ) {
+            let challenge = DigestChallenge {
+                realm: realm.clone(),
+                nonce: nonce.clone(),
+                opaque: Some("o\"p".into()),
+                algorithm: Algorithm::Sha256,
+                qop: Some(Qop::Auth),
+                stale: false,
+                userhash: false,
+            };
+            let request = RequestInfo { method: "INVITE", uri: &uri, body: b"" };
+            let client = ClientNonce { cnonce: "c", nc: 1 };
+            let value = authorization(
+                &challenge,
+                &Credentials::new(username.clone(), "p"),
+                &request,
+                &client,
+            )
+            .unwrap();
+            let parsed = parse_challenges([value.as_bytes()]).unwrap();
+            prop_assert_eq!(parsed.len(), 1);
+            let back = &parsed[0];
+            prop_assert_eq!(back.param("username"), Some(username.as_str()));
+            prop_assert_eq!(back.param("realm"), Some(realm.as_str()));
+            prop_assert_eq!(back.param("nonce"), Some(nonce.as_str()));
+            prop_assert_eq!(back.param("uri"), Some(uri.as_str()));
+            prop_assert_eq!(back.param("opaque"), Some("o\"p"));
+            prop_assert_eq!(back.param("nc"), Some("00000001"));
+        }
+    }
+}
