@@ -26,6 +26,7 @@ macro_rules! display_via_write_to {
 }
 pub(crate) use display_via_write_to;
 
+pub mod auth;
 pub mod error;
 pub mod header;
 pub mod limits;
