@@ -6,6 +6,7 @@
 //! and 487 on the INVITE) or cannot handle it yet (501), and [`task`] runs the transaction layer
 //! against the transports, answering malformed requests with the status the validator mapped.
 
+pub mod call;
 pub mod health;
 pub mod pipeline;
 pub mod registrar;

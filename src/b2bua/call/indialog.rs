@@ -1,0 +1,340 @@
+//! Requests inside the call's dialogs (pure): RFC 3261 §12.2 (in-dialog requests, 481 for
+//! unknown dialogs), §13.2.2.4 (the end-to-end ACK, rebuilt with the other leg's dialog),
+//! §14 (re-INVITE, glare: 491 when the call's own INVITE on that leg is pending, 500 while the
+//! peer's previous one is), §15 (BYE), RFC 3311 (UPDATE), RFC 3262 §7 (PRACK with RAck
+//! translated per leg), RFC 6086 (INFO), RFC 3428 (MESSAGE), RFC 3515 (REFER, 403 unless the
+//! plan allows it) and §16.6 item 3 / §8.2 (Max-Forwards re-checked on every relayed request).
+
+use super::relay::{carry_body, carry_headers, map_final, stamp_agent};
+use super::{CallTimer, Cx, EndReason, Flow, Leg, Live, Outgoing, Phase, Purpose};
+use crate::sip::header::{HeaderName, MaxForwards, NameAddr};
+use crate::sip::message::{Header, Message};
+use crate::sip::method::Method;
+use crate::sip::response::response_to;
+use crate::sip::transaction::TxKey;
+use bytes::Bytes;
+
+use super::dialog::value;
+
+/// Methods whose requests carry the other side's headers that the allow-list would drop but the
+/// method cannot work without.
+fn method_headers(method: &Method) -> &'static [HeaderName] {
+    match method {
+        Method::Refer => &[HeaderName::ReferTo, HeaderName::ReferredBy],
+        _ => &[],
+    }
+}
+
+/// Parses `RAck: response-num CSeq-num Method` (RFC 3262 §7.2).
+fn parse_rack(v: &Bytes) -> Option<(u32, u32)> {
+    let text = std::str::from_utf8(v).ok()?;
+    let mut parts = text.split_whitespace();
+    let rseq = parts.next()?.parse().ok()?;
+    let cseq = parts.next()?.parse().ok()?;
+    Some((rseq, cseq))
+}
+
+impl Live {
+    /// A request on `leg`.
+    pub(super) fn on_request(
+        &mut self,
+        cx: &mut Cx<'_>,
+        leg: Leg,
+        request: Message,
+        tx: TxKey,
+    ) -> Flow {
+        let method = request.method().cloned().unwrap_or(Method::Ack);
+        let tag = self.dialog(leg).local_tag.clone();
+        if method == Method::Cancel {
+            if leg == Leg::A {
+                return self.on_cancel(cx, &request, &tx);
+            }
+            cx.reject(leg, &tx, &request, 481, &tag);
+            return Flow::Continue;
+        }
+        if let Err(e) = self.dialog(leg).accept_request(&request) {
+            cx.reject(leg, &tx, &request, e.status(), &tag);
+            return Flow::Continue;
+        }
+        let max_forwards = match request.max_forwards() {
+            Ok(Some(mf)) => mf.decremented(),
+            Ok(None) => Some(MaxForwards::DEFAULT),
+            Err(_) => None,
+        };
+        let Some(max_forwards) = max_forwards else {
+            cx.reject(leg, &tx, &request, 483, &tag);
+            return Flow::Continue;
+        };
+        let live = matches!(self.phase, Phase::Early | Phase::Confirmed);
+        match method {
+            Method::Bye => return self.on_bye(cx, leg, &request, &tx),
+            _ if !live => {
+                cx.reject(leg, &tx, &request, 481, &tag);
+                return Flow::Continue;
+            }
+            Method::Refer if !cx.plan.allow_refer => {
+                cx.reject(leg, &tx, &request, 403, &tag);
+                return Flow::Continue;
+            }
+            Method::Invite | Method::Update => {
+                if let Some(code) = self.glare(leg, &method) {
+                    let mut response = response_to(&request, code, None, Some(&tag));
+                    if code == 500 {
+                        response.headers.push(Header::new(
+                            HeaderName::RetryAfter,
+                            Bytes::from_static(b"1"),
+                        ));
+                    }
+                    stamp_agent(&mut response, &cx.plan.user_agent);
+                    cx.respond(leg, &tx, response);
+                    return Flow::Continue;
+                }
+                self.dialog(leg).refresh_target(&request);
+            }
+            _ => {}
+        }
+        self.relay_request(cx, leg, request, tx, max_forwards);
+        Flow::Continue
+    }
+
+    /// The status a target-refresh request on `leg` gets when another one is in progress:
+    /// 491 when the call's own INVITE/UPDATE on that leg is pending (§14.2, RFC 3311 §5.2),
+    /// 500 when the peer's previous one is still unanswered (§14.2).
+    fn glare(&self, leg: Leg, method: &Method) -> Option<u16> {
+        let busy = |m: &Message| matches!(m.method(), Some(Method::Invite | Method::Update));
+        for o in self.out.values() {
+            match &o.purpose {
+                Purpose::Relay { request, .. } if o.leg == leg && busy(request) => {
+                    return Some(491);
+                }
+                Purpose::Relay { from, request, .. }
+                    if *from == leg && request.method() == Some(method) =>
+                {
+                    return Some(500);
+                }
+                _ => {}
+            }
+        }
+        if *method == Method::Invite && self.acks.iter().any(|w| w.leg == leg.other()) {
+            return Some(491);
+        }
+        None
+    }
+
+    /// Builds the request on the other leg and remembers which server transaction it answers.
+    fn relay_request(
+        &mut self,
+        cx: &mut Cx<'_>,
+        from: Leg,
+        request: Message,
+        tx: TxKey,
+        max_forwards: MaxForwards,
+    ) {
+        let to = from.other();
+        let method = request.method().cloned().unwrap_or(Method::Ack);
+        let local = super::local(cx.plan, to);
+        let via = cx.ids.via(to, local);
+        let mut out = self
+            .dialog(to)
+            .request(method.clone(), &via, max_forwards, &local.contact);
+        carry_headers(&request, &mut out, &cx.plan.headers);
+        for name in method_headers(&method) {
+            for v in request.headers.get_all(*name) {
+                out.headers.push(Header::new(*name, v.clone()));
+            }
+        }
+        if method == Method::Prack {
+            let rack = request
+                .headers
+                .get(HeaderName::RAck)
+                .and_then(parse_rack)
+                .and_then(|(rseq, _)| self.rels.iter().find(|r| r.a_rseq == rseq));
+            match rack {
+                Some(rel) if from == Leg::A => {
+                    let value = format!("{} {} INVITE", rel.b_rseq, rel.b_cseq);
+                    out.headers
+                        .push(Header::new(HeaderName::RAck, Bytes::from(value)));
+                }
+                _ => {
+                    let tag = self.dialog(from).local_tag.clone();
+                    cx.reject(from, &tx, &request, 481, &tag);
+                    return;
+                }
+            }
+        }
+        carry_body(&request, &mut out, from, &method, cx.transform);
+        stamp_agent(&mut out, &cx.plan.user_agent);
+        if let Some(key) = cx.send(to, out) {
+            self.out.insert(
+                key,
+                Outgoing {
+                    leg: to,
+                    purpose: Purpose::Relay { from, tx, request },
+                },
+            );
+        }
+    }
+
+    /// BYE on `leg`: 200, then BYE on the other leg (§15.1.2).
+    fn on_bye(&mut self, cx: &mut Cx<'_>, leg: Leg, request: &Message, tx: &TxKey) -> Flow {
+        let tag = self.dialog(leg).local_tag.clone();
+        cx.reject(leg, tx, request, 200, &tag);
+        match self.phase {
+            Phase::Confirmed => self.hang_up(cx, &[leg.other()], EndReason::Completed),
+            // A BYE from A on the early dialog gives the call up like a CANCEL.
+            Phase::Calling | Phase::Early if leg == Leg::A => {
+                self.give_up(cx, 487, EndReason::Cancelled)
+            }
+            _ => Flow::Continue,
+        }
+    }
+
+    /// A response to a request the call sent on `leg`.
+    pub(super) fn on_response(
+        &mut self,
+        cx: &mut Cx<'_>,
+        leg: Leg,
+        response: Message,
+        tx: TxKey,
+    ) -> Flow {
+        if tx == self.b_tx && leg == Leg::B {
+            return self.on_invite_response(cx, response);
+        }
+        let code = response.status().unwrap_or(500);
+        if code < 200 {
+            if code > 100 {
+                if let Some(Outgoing {
+                    purpose: Purpose::Relay { from, tx, request },
+                    ..
+                }) = self.out.get(&tx).cloned()
+                {
+                    let back = self.response_back(cx, from, &request, &response, code);
+                    cx.respond(from, &tx, back);
+                }
+            }
+            return Flow::Continue;
+        }
+        if code < 300 && response.cseq().is_ok_and(|c| c.method == Method::Invite) {
+            // A re-INVITE 2xx retransmission after the ACK went out.
+            let seq = response.cseq().map(|c| c.seq).unwrap_or(0);
+            if !self.out.contains_key(&tx) {
+                self.resend_ack(cx, leg, seq);
+                return Flow::Continue;
+            }
+        }
+        let Some(outgoing) = self.out.remove(&tx) else {
+            return Flow::Continue;
+        };
+        match outgoing.purpose {
+            Purpose::Invite | Purpose::Cancel => Flow::Continue,
+            Purpose::Bye => self.bye_done(&tx),
+            Purpose::Relay { from, tx, request } => {
+                let back = self.response_back(cx, from, &request, &response, code);
+                let is_invite = request.method() == Some(&Method::Invite);
+                if (200..300).contains(&code) && is_invite {
+                    self.dialog(leg).refresh_target(&response);
+                    let cseq = request.cseq().map(|c| c.seq).unwrap_or(0);
+                    let other = response.cseq().map(|c| c.seq).unwrap_or(0);
+                    self.await_ack(cx, from, cseq, other, tx, back);
+                } else {
+                    if (200..300).contains(&code) && request.method() == Some(&Method::Update) {
+                        self.dialog(leg).refresh_target(&response);
+                    }
+                    cx.respond(from, &tx, back);
+                }
+                if matches!(code, 408 | 481) && matches!(self.phase, Phase::Confirmed) {
+                    // The far dialog is gone (§12.2.1.2): release the asking leg.
+                    return self.hang_up(cx, &[from], EndReason::Timeout);
+                }
+                Flow::Continue
+            }
+        }
+    }
+
+    /// The response to `request` (received on `to`) carrying what the other leg answered.
+    fn response_back(
+        &mut self,
+        cx: &mut Cx<'_>,
+        to: Leg,
+        request: &Message,
+        response: &Message,
+        code: u16,
+    ) -> Message {
+        let reason = response
+            .status_line()
+            .map(|s| s.reason.clone())
+            .unwrap_or_default();
+        let (code, reason) = if code >= 300 {
+            map_final(code, &reason)
+        } else {
+            (code, String::from_utf8_lossy(&reason).into_owned())
+        };
+        let reason =
+            Some(reason.as_str()).filter(|r| !r.is_empty() && !r.chars().any(char::is_control));
+        let tag = self.dialog(to).local_tag.clone();
+        let mut back = response_to(request, code, reason, Some(&tag));
+        let method = request.method().cloned().unwrap_or(Method::Ack);
+        if code < 300 && matches!(method, Method::Invite | Method::Update) {
+            back.headers.push(Header::new(
+                HeaderName::Contact,
+                value(NameAddr::new(super::local(cx.plan, to).contact.clone())),
+            ));
+        }
+        carry_headers(response, &mut back, &cx.plan.headers);
+        carry_body(response, &mut back, to.other(), &method, cx.transform);
+        stamp_agent(&mut back, &cx.plan.user_agent);
+        back
+    }
+
+    /// An ACK for a 2xx on `leg`: relayed as the ACK for the other leg's 2xx, body included
+    /// (late offer: the answer rides in the ACK).
+    pub(super) fn on_ack(&mut self, cx: &mut Cx<'_>, leg: Leg, ack: &Message) -> Flow {
+        if self.dialog(leg).accept_request(ack).is_err() {
+            return Flow::Continue;
+        }
+        let seq = ack.cseq().map(|c| c.seq).unwrap_or(0);
+        let Some(pos) = self.acks.iter().position(|w| w.leg == leg && w.cseq == seq) else {
+            return Flow::Continue;
+        };
+        let wait = self.acks.remove(pos);
+        cx.cancel_timer(CallTimer::Resend2xx(leg));
+        self.send_ack(cx, leg.other(), wait.other_cseq, Some((leg, ack)));
+        Flow::Continue
+    }
+
+    /// Sends the ACK for the 2xx with CSeq `seq` on `leg`, carrying `source`'s body.
+    pub(super) fn send_ack(
+        &mut self,
+        cx: &mut Cx<'_>,
+        leg: Leg,
+        seq: u32,
+        source: Option<(Leg, &Message)>,
+    ) {
+        let local = super::local(cx.plan, leg);
+        let via = cx.ids.via(leg, local);
+        let mut ack =
+            self.dialog(leg)
+                .build(Method::Ack, seq, &via, MaxForwards::DEFAULT, &local.contact);
+        if let Some((from, source)) = source {
+            carry_body(source, &mut ack, from, &Method::Ack, cx.transform);
+        }
+        stamp_agent(&mut ack, &cx.plan.user_agent);
+        self.sent_acks.retain(|(l, _, _)| *l != leg);
+        self.sent_acks.push((leg, seq, ack.clone()));
+        cx.actions.push(super::Action::SendAck { leg, ack });
+    }
+
+    /// Re-sends the ACK for a retransmitted 2xx with CSeq `seq` on `leg`, if one was sent.
+    pub(super) fn resend_ack(&mut self, cx: &mut Cx<'_>, leg: Leg, seq: u32) {
+        if let Some((_, _, ack)) = self
+            .sent_acks
+            .iter()
+            .find(|(l, s, _)| *l == leg && *s == seq)
+        {
+            cx.actions.push(super::Action::SendAck {
+                leg,
+                ack: ack.clone(),
+            });
+        }
+    }
+}

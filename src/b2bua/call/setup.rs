@@ -1,0 +1,451 @@
+//! Setting a call up (pure): the B-leg INVITE built from A's (RFC 3261 §8.1.1, with the B leg's
+//! own identifiers), provisional and final responses relayed to A (§12.1.1, RFC 3262 for
+//! reliable provisionals), the CANCEL races (§9.1: a CANCEL waits for B's first provisional;
+//! a 2xx crossing it is ACKed and BYEd), Timer C (§16.6) and the no-answer timeout.
+
+use super::dialog::{Dialog, cancel_for, value};
+use super::ids::{Ids, is_looped};
+use super::relay::{carry_body, carry_headers, map_final, stamp_agent};
+use super::{
+    AckWait, Action, Call, CallPlan, CallTimer, Cx, EndReason, Flow, Leg, Live, Outgoing, Phase,
+    Purpose, Rel, State,
+};
+use crate::sip::header::{HeaderName, MaxForwards, NameAddr};
+use crate::sip::message::{Header, Message};
+use crate::sip::method::Method;
+use crate::sip::response::response_to;
+use crate::sip::transaction::TxKey;
+use std::collections::HashMap;
+use std::time::Instant;
+
+/// Why an INVITE cannot start a call, with the status answering it.
+fn refuse(invite: &Message, plan: &CallPlan) -> Option<(u16, EndReason)> {
+    if is_looped(invite, &[&plan.a_local, &plan.b_local]) {
+        return Some((482, EndReason::Loop));
+    }
+    match invite.max_forwards() {
+        Ok(Some(mf)) if mf.decremented().is_none() => Some((483, EndReason::TooManyHops)),
+        Ok(_) => None,
+        Err(_) => Some((400, EndReason::BadRequest)),
+    }
+}
+
+/// Leg A's dialog as the UAS sees it (§12.1.1); `None` when a mandatory header is missing.
+fn a_dialog(invite: &Message, tag: bytes::Bytes) -> Option<Dialog> {
+    let from = invite.from_header().ok()?;
+    let to = invite.to_header().ok()?;
+    let contact = invite.contacts().ok()?.into_iter().next()?.addr()?.clone();
+    let mut local_uri = to.clone();
+    local_uri.params.remove("tag");
+    let mut remote_uri = from.clone();
+    remote_uri.params.remove("tag");
+    Some(Dialog {
+        call_id: invite.call_id().ok()?.as_bytes().clone(),
+        local_tag: tag,
+        remote_tag: from.tag().cloned(),
+        local_uri,
+        remote_uri,
+        local_cseq: 0,
+        remote_cseq: Some(invite.cseq().ok()?.seq),
+        remote_target: contact.uri,
+        route_set: invite.record_routes().ok()?,
+    })
+}
+
+impl Call {
+    /// Starts a call for A's `invite` along `plan`: returns the call and its first actions
+    /// (the B-leg INVITE and the timers), or an ended call that answered the INVITE with 482
+    /// (loop), 483 (Max-Forwards) or 400 (no Contact, malformed dialog headers).
+    pub fn new(invite: &Message, plan: CallPlan, now: Instant) -> (Call, Vec<Action>) {
+        let mut call = Call {
+            ids: Ids::new(plan.secret),
+            plan,
+            transform: None,
+            armed: Vec::new(),
+            state: State::Ended,
+        };
+        let actions = call.start(invite, now);
+        (call, actions)
+    }
+
+    fn start(&mut self, invite: &Message, now: Instant) -> Vec<Action> {
+        let mut cx = Cx {
+            plan: &self.plan,
+            ids: &mut self.ids,
+            transform: &mut self.transform,
+            armed: &mut self.armed,
+            actions: Vec::new(),
+            now,
+        };
+        let Ok(a_tx) = TxKey::for_request(invite) else {
+            cx.actions.push(Action::Ended {
+                reason: EndReason::BadRequest,
+                status: None,
+            });
+            return cx.actions;
+        };
+        let a_tag = cx.ids.tag(Leg::A);
+        let a = a_dialog(invite, a_tag.clone());
+        let refused =
+            refuse(invite, cx.plan).or(a.is_none().then_some((400, EndReason::BadRequest)));
+        let (Some(a), None) = (a, refused) else {
+            let (code, reason) = refused.unwrap_or((400, EndReason::BadRequest));
+            cx.reject(Leg::A, &a_tx, invite, code, &a_tag);
+            cx.actions.push(Action::Ended {
+                reason,
+                status: Some(code),
+            });
+            return cx.actions;
+        };
+        let mut b = Dialog {
+            call_id: cx.ids.b_call_id(),
+            local_tag: cx.ids.tag(Leg::B),
+            remote_tag: None,
+            local_uri: cx.plan.b_from.clone(),
+            remote_uri: cx.plan.b_to.clone(),
+            local_cseq: 0,
+            remote_cseq: None,
+            remote_target: cx.plan.request_uri.clone(),
+            route_set: cx.plan.b_route.clone(),
+        };
+        let max_forwards = invite
+            .max_forwards()
+            .ok()
+            .flatten()
+            .and_then(MaxForwards::decremented)
+            .unwrap_or(MaxForwards::DEFAULT);
+        let via = cx.ids.via(Leg::B, &cx.plan.b_local);
+        let mut b_invite = b.request(Method::Invite, &via, max_forwards, &cx.plan.b_local.contact);
+        carry_headers(invite, &mut b_invite, &cx.plan.headers);
+        carry_body(invite, &mut b_invite, Leg::A, &Method::Invite, cx.transform);
+        stamp_agent(&mut b_invite, &cx.plan.user_agent);
+        let b_tx = cx.send(Leg::B, b_invite.clone());
+        let Some(b_tx) = b_tx else {
+            cx.actions.clear();
+            cx.reject(Leg::A, &a_tx, invite, 500, &a_tag);
+            cx.actions.push(Action::Ended {
+                reason: EndReason::BadRequest,
+                status: Some(500),
+            });
+            return cx.actions;
+        };
+        cx.set_timer(CallTimer::TimerC, now + cx.plan.timers.timer_c);
+        if let Some(no_answer) = cx.plan.timers.no_answer {
+            cx.set_timer(CallTimer::NoAnswer, now + no_answer);
+        }
+        let mut out = HashMap::new();
+        out.insert(
+            b_tx.clone(),
+            Outgoing {
+                leg: Leg::B,
+                purpose: Purpose::Invite,
+            },
+        );
+        self.state = State::Live(Box::new(Live {
+            phase: Phase::Calling,
+            a,
+            b,
+            a_invite: invite.clone(),
+            a_tx,
+            b_invite,
+            b_tx,
+            a_final: None,
+            out,
+            acks: Vec::new(),
+            sent_acks: Vec::new(),
+            rels: Vec::new(),
+            a_rseq: 0,
+        }));
+        cx.actions
+    }
+}
+
+impl Live {
+    /// A response to B's INVITE.
+    pub(super) fn on_invite_response(&mut self, cx: &mut Cx<'_>, response: Message) -> Flow {
+        let code = response.status().unwrap_or(500);
+        match (&self.phase, code) {
+            (_, 100) | (Phase::Confirmed | Phase::Terminating { .. }, 101..=199) => {
+                if matches!(self.phase, Phase::Calling) {
+                    self.phase = Phase::Early;
+                }
+                Flow::Continue
+            }
+            (Phase::Calling | Phase::Early, 101..=199) => {
+                self.phase = Phase::Early;
+                cx.set_timer(CallTimer::TimerC, cx.now + cx.plan.timers.timer_c);
+                self.learn_b_dialog(&response, false);
+                self.relay_provisional(cx, &response);
+                Flow::Continue
+            }
+            (Phase::Cancelling { cancel: None, .. }, 100..=199) => {
+                self.send_cancel(cx);
+                Flow::Continue
+            }
+            (Phase::Cancelling { .. }, 101..=199) => Flow::Continue,
+            (Phase::Calling | Phase::Early, 200..=299) => {
+                self.learn_b_dialog(&response, true);
+                cx.cancel_timer(CallTimer::TimerC);
+                cx.cancel_timer(CallTimer::NoAnswer);
+                self.relay_answer(cx, &response);
+                self.phase = Phase::Confirmed;
+                Flow::Continue
+            }
+            (Phase::Cancelling { reason, .. }, 200..=299) => {
+                // The 2xx crossed the CANCEL: confirm B's dialog and release it (§9.1).
+                let reason = *reason;
+                cx.cancel_timer(CallTimer::CancelWait);
+                self.learn_b_dialog(&response, true);
+                let seq = self.b_invite.cseq().map(|c| c.seq).unwrap_or(1);
+                self.send_ack(cx, Leg::B, seq, None);
+                self.hang_up(cx, &[Leg::B], reason)
+            }
+            (_, 200..=299) => {
+                // A 2xx retransmission: ACK it again once A's ACK has been relayed.
+                let seq = response.cseq().map(|c| c.seq).unwrap_or(0);
+                self.resend_ack(cx, Leg::B, seq);
+                Flow::Continue
+            }
+            (Phase::Calling | Phase::Early, _) => {
+                let (code, reason) = map_final(code, &reason_of(&response));
+                let mut to_a =
+                    response_to(&self.a_invite, code, Some(&reason), Some(&self.a.local_tag));
+                carry_headers(&response, &mut to_a, &cx.plan.headers);
+                stamp_agent(&mut to_a, &cx.plan.user_agent);
+                cx.respond(Leg::A, &self.a_tx, to_a);
+                self.a_final = Some(code);
+                self.out.remove(&self.b_tx);
+                Flow::End(EndReason::Rejected)
+            }
+            (Phase::Cancelling { reason, .. }, _) => {
+                self.out.remove(&self.b_tx);
+                Flow::End(*reason)
+            }
+            _ => Flow::Continue,
+        }
+    }
+
+    /// B's INVITE got no response at all (Timer B) or could not be sent.
+    pub(super) fn invite_failed(&mut self, cx: &mut Cx<'_>, code: u16, reason: EndReason) -> Flow {
+        self.out.remove(&self.b_tx);
+        match self.phase {
+            Phase::Calling | Phase::Early => {
+                self.answer_a(cx, code);
+                Flow::End(reason)
+            }
+            Phase::Cancelling { reason, .. } => Flow::End(reason),
+            _ => Flow::Continue,
+        }
+    }
+
+    /// Gives the call up before B answered: `code` to A, CANCEL to B (now, or once B sent a
+    /// provisional, §9.1).
+    pub(super) fn give_up(&mut self, cx: &mut Cx<'_>, code: u16, reason: EndReason) -> Flow {
+        cx.cancel_timer(CallTimer::TimerC);
+        cx.cancel_timer(CallTimer::NoAnswer);
+        self.answer_a(cx, code);
+        let early = matches!(self.phase, Phase::Early);
+        self.phase = Phase::Cancelling {
+            cancel: None,
+            reason,
+        };
+        if early {
+            self.send_cancel(cx);
+        }
+        Flow::Continue
+    }
+
+    /// A CANCEL on leg A for A's INVITE (§9.2).
+    pub(super) fn on_cancel(&mut self, cx: &mut Cx<'_>, request: &Message, tx: &TxKey) -> Flow {
+        let tag = self.a.local_tag.clone();
+        if tx.with_method(Method::Invite) != self.a_tx {
+            let code = if self.out.values().any(|o| {
+                matches!(&o.purpose, Purpose::Relay { from: Leg::A, tx: t, .. } if *t == tx.with_method(Method::Invite))
+            }) {
+                200
+            } else {
+                481
+            };
+            cx.reject(Leg::A, tx, request, code, &tag);
+            return Flow::Continue;
+        }
+        cx.reject(Leg::A, tx, request, 200, &tag);
+        match self.phase {
+            Phase::Calling | Phase::Early => self.give_up(cx, 487, EndReason::Cancelled),
+            _ => Flow::Continue,
+        }
+    }
+
+    /// A final `code` to A's INVITE, built by the SBC itself.
+    fn answer_a(&mut self, cx: &mut Cx<'_>, code: u16) {
+        let tag = self.a.local_tag.clone();
+        cx.reject(Leg::A, &self.a_tx, &self.a_invite, code, &tag);
+        self.a_final = Some(code);
+    }
+
+    fn send_cancel(&mut self, cx: &mut Cx<'_>) {
+        let mut cancel = cancel_for(&self.b_invite);
+        stamp_agent(&mut cancel, &cx.plan.user_agent);
+        let key = cx.send(Leg::B, cancel);
+        if let Some(key) = &key {
+            self.out.insert(
+                key.clone(),
+                Outgoing {
+                    leg: Leg::B,
+                    purpose: Purpose::Cancel,
+                },
+            );
+        }
+        if let Phase::Cancelling { cancel, .. } = &mut self.phase {
+            *cancel = key;
+        }
+        cx.set_timer(CallTimer::CancelWait, cx.now + cx.timeout());
+    }
+
+    /// Takes B's tag, target and route set from a response to the INVITE (§12.1.2); a 2xx
+    /// always wins over what an early response said.
+    fn learn_b_dialog(&mut self, response: &Message, confirm: bool) {
+        let Ok(to) = response.to_header() else { return };
+        let Some(tag) = to.tag() else { return };
+        if self.b.remote_tag.is_some() && !confirm {
+            return;
+        }
+        self.b.remote_tag = Some(tag.clone());
+        self.b.refresh_target(response);
+        let mut routes = response.record_routes().unwrap_or_default();
+        routes.reverse();
+        self.b.route_set = routes;
+    }
+
+    /// A response to A's INVITE carrying what B said: tag, Record-Route of A's INVITE and the
+    /// SBC's Contact (§12.1.1), allow-listed headers and the body.
+    fn response_for_a(&mut self, cx: &mut Cx<'_>, response: &Message) -> Message {
+        let code = response.status().unwrap_or(500);
+        let reason = String::from_utf8_lossy(&reason_of(response)).into_owned();
+        let reason = if reason.is_empty() || reason.chars().any(char::is_control) {
+            None
+        } else {
+            Some(reason)
+        };
+        let mut to_a = response_to(
+            &self.a_invite,
+            code,
+            reason.as_deref(),
+            Some(&self.a.local_tag),
+        );
+        for rr in self.a_invite.headers.get_all(HeaderName::RecordRoute) {
+            to_a.headers
+                .push(Header::new(HeaderName::RecordRoute, rr.clone()));
+        }
+        to_a.headers.push(Header::new(
+            HeaderName::Contact,
+            value(NameAddr::new(cx.plan.a_local.contact.clone())),
+        ));
+        carry_headers(response, &mut to_a, &cx.plan.headers);
+        carry_body(response, &mut to_a, Leg::B, &Method::Invite, cx.transform);
+        stamp_agent(&mut to_a, &cx.plan.user_agent);
+        to_a
+    }
+
+    fn relay_provisional(&mut self, cx: &mut Cx<'_>, response: &Message) {
+        let mut to_a = self.response_for_a(cx, response);
+        let b_rseq = response
+            .headers
+            .get(HeaderName::RSeq)
+            .and_then(|v| crate::sip::scan::parse_u64(v))
+            .and_then(|v| u32::try_from(v).ok());
+        let reliable = response
+            .require()
+            .unwrap_or_default()
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case(b"100rel"));
+        if let (Some(b_rseq), true) = (b_rseq, reliable) {
+            self.a_rseq += 1;
+            to_a.headers
+                .push(Header::new(HeaderName::RSeq, value(self.a_rseq)));
+            self.rels.push(Rel {
+                a_rseq: self.a_rseq,
+                b_rseq,
+                b_cseq: response.cseq().map(|c| c.seq).unwrap_or(0),
+            });
+        }
+        cx.respond(Leg::A, &self.a_tx, to_a);
+    }
+
+    fn relay_answer(&mut self, cx: &mut Cx<'_>, response: &Message) {
+        let to_a = self.response_for_a(cx, response);
+        let cseq = self.a_invite.cseq().map(|c| c.seq).unwrap_or(0);
+        let b_cseq = response.cseq().map(|c| c.seq).unwrap_or(0);
+        self.a_final = Some(response.status().unwrap_or(200));
+        self.out.remove(&self.b_tx);
+        let tx = self.a_tx.clone();
+        self.await_ack(cx, Leg::A, cseq, b_cseq, tx, to_a);
+    }
+
+    /// Sends the 2xx `response` on `leg` and retransmits it until the ACK (§13.3.1.4).
+    pub(super) fn await_ack(
+        &mut self,
+        cx: &mut Cx<'_>,
+        leg: Leg,
+        cseq: u32,
+        other_cseq: u32,
+        tx: TxKey,
+        response: Message,
+    ) {
+        cx.respond(leg, &tx, response.clone());
+        let interval = cx.plan.timers.t1;
+        cx.set_timer(CallTimer::Resend2xx(leg), cx.now + interval);
+        self.acks.retain(|w| w.leg != leg);
+        self.acks.push(AckWait {
+            leg,
+            cseq,
+            other_cseq,
+            tx,
+            response,
+            interval,
+            give_up: cx.now + cx.timeout(),
+        });
+    }
+
+    /// A call timer fired.
+    pub(super) fn on_timer(&mut self, cx: &mut Cx<'_>, timer: CallTimer) -> Flow {
+        match (timer, &self.phase) {
+            (CallTimer::NoAnswer, Phase::Calling | Phase::Early) => {
+                self.give_up(cx, 480, EndReason::NoAnswer)
+            }
+            (CallTimer::TimerC, Phase::Calling | Phase::Early) => {
+                self.give_up(cx, 408, EndReason::TimerC)
+            }
+            (CallTimer::CancelWait, Phase::Cancelling { reason, .. }) => Flow::End(*reason),
+            (CallTimer::Resend2xx(leg), _) => self.resend_2xx(cx, leg),
+            _ => Flow::Continue,
+        }
+    }
+
+    fn resend_2xx(&mut self, cx: &mut Cx<'_>, leg: Leg) -> Flow {
+        let Some(wait) = self.acks.iter_mut().find(|w| w.leg == leg) else {
+            return Flow::Continue;
+        };
+        if cx.now >= wait.give_up {
+            self.acks.retain(|w| w.leg != leg);
+            return self.hang_up(cx, &[Leg::A, Leg::B], EndReason::AckTimeout);
+        }
+        wait.interval = (wait.interval * 2).min(cx.plan.timers.t2);
+        let (tx, response, at) = (
+            wait.tx.clone(),
+            wait.response.clone(),
+            cx.now + wait.interval,
+        );
+        cx.respond(leg, &tx, response);
+        cx.set_timer(CallTimer::Resend2xx(leg), at);
+        Flow::Continue
+    }
+}
+
+/// The reason phrase of a response.
+fn reason_of(response: &Message) -> bytes::Bytes {
+    response
+        .status_line()
+        .map(|s| s.reason.clone())
+        .unwrap_or_default()
+}

@@ -1,0 +1,200 @@
+//! In-dialog flows (RFC 3261 §12–§15, RFC 3311, RFC 3262, RFC 6086, RFC 3428, RFC 3515;
+//! RFC 3665 §2 and RFC 5407 shapes for hold/resume and glare), both directions.
+
+use super::testing::*;
+use super::*;
+use crate::sip::header::HeaderName;
+use std::time::Duration;
+
+#[test]
+fn bye_from_b_is_answered_and_sent_to_a() {
+    let mut rig = Rig::confirmed(SDP);
+    let actions = rig.request(Leg::B, "BYE", "", "");
+    assert_eq!(codes(&actions, Leg::B), vec![200]);
+    let bye = rig.last(Leg::A);
+    assert_eq!(method(&bye), Method::Bye);
+    assert_eq!(
+        bye.request_line().unwrap().uri,
+        "sip:alice@198.51.100.7:5060"
+    );
+    assert_eq!(
+        header(&bye, HeaderName::Route).unwrap(),
+        "<sip:192.0.2.50;lr>"
+    );
+    assert_eq!(bye.call_id().unwrap().as_bytes(), "a-call@198.51.100.7");
+    assert_eq!(
+        bye.from_header().unwrap().tag().unwrap().as_ref(),
+        rig.a_tag().as_bytes()
+    );
+    assert_eq!(bye.to_header().unwrap().tag().unwrap(), "atag");
+    let done = rig.a_reply(&bye, 200, "");
+    assert_eq!(ended(&done), Some((EndReason::Completed, Some(200))));
+    assert!(rig.call.is_idle());
+}
+
+#[test]
+fn a_bye_that_times_out_still_ends_the_call() {
+    let mut rig = Rig::confirmed(SDP);
+    rig.request(Leg::A, "BYE", "", "");
+    let tx = TxKey::for_request(&rig.last(Leg::B)).unwrap();
+    rig.advance(Duration::from_secs(32));
+    let done = rig.feed(CallEvent::TxTimeout { leg: Leg::B, tx });
+    assert_eq!(ended(&done), Some((EndReason::Completed, Some(200))));
+    assert!(rig.call.is_idle());
+}
+
+#[test]
+fn reinvite_and_update_pass_sdp_both_ways() {
+    for (from, m) in [
+        (Leg::A, "INVITE"),
+        (Leg::B, "INVITE"),
+        (Leg::A, "UPDATE"),
+        (Leg::B, "UPDATE"),
+    ] {
+        let mut rig = Rig::confirmed(SDP);
+        let hold = SDP.replace("m=audio", "a=sendonly\r\nm=audio");
+        rig.request(from, m, "", &hold);
+        let to = from.other();
+        let out = rig.last(to);
+        assert_eq!(method(&out).as_bytes(), m.as_bytes());
+        assert_eq!(out.body, hold.as_bytes(), "{from:?} {m}");
+        assert_eq!(out.vias().unwrap().len(), 1);
+        assert!(out.headers.get(HeaderName::Contact).is_some());
+        let answer = rig.match_reply(to, &out, 200, SDP);
+        let back = &answered(&answer, from)[0];
+        assert_eq!(
+            (back.status(), back.body.as_ref()),
+            (Some(200), SDP.as_bytes())
+        );
+        assert!(back.headers.get(HeaderName::Contact).is_some());
+        if m == "INVITE" {
+            let ack = rig.request(from, "ACK", "", "");
+            let relayed = &acks(&ack, to)[0];
+            assert_eq!(
+                relayed.cseq().unwrap().seq,
+                out.cseq().unwrap().seq,
+                "{from:?}"
+            );
+        }
+        assert!(!rig.call.is_idle());
+    }
+}
+
+#[test]
+fn glare_gets_491_and_a_second_pending_reinvite_500() {
+    let mut rig = Rig::confirmed(SDP);
+    rig.request(Leg::A, "INVITE", "", SDP);
+    // The call's re-INVITE towards B is pending: B's own re-INVITE crosses it.
+    let glare = rig.request(Leg::B, "INVITE", "", SDP);
+    assert_eq!(codes(&glare, Leg::B), vec![491]);
+    let again = rig.request(Leg::A, "INVITE", "", SDP);
+    assert_eq!(codes(&again, Leg::A), vec![500]);
+    let r = &answered(&again, Leg::A)[0];
+    assert!(r.headers.get(HeaderName::RetryAfter).is_some());
+}
+
+#[test]
+fn non_invite_requests_are_relayed_and_answered() {
+    for (from, m, extra) in [
+        (Leg::A, "INFO", "Content-Type: application/dtmf-relay\r\n"),
+        (Leg::B, "INFO", ""),
+        (Leg::A, "MESSAGE", ""),
+        (Leg::B, "OPTIONS", ""),
+        (
+            Leg::B,
+            "NOTIFY",
+            "Event: refer\r\nSubscription-State: active\r\n",
+        ),
+    ] {
+        let mut rig = Rig::confirmed(SDP);
+        let actions = rig.request(from, m, extra, "");
+        let out = &sent(&actions, from.other())[0];
+        assert_eq!(method(out).as_bytes(), m.as_bytes());
+        if m == "NOTIFY" {
+            assert_eq!(header(out, HeaderName::Event).unwrap(), "refer");
+        }
+        let back = rig.match_reply(from.other(), out, 200, "");
+        assert_eq!(codes(&back, from), vec![200], "{from:?} {m}");
+    }
+}
+
+#[test]
+fn refer_is_refused_unless_the_plan_allows_it() {
+    let mut rig = Rig::confirmed(SDP);
+    let refused = rig.request(Leg::A, "REFER", "Refer-To: <sip:carol@example.org>\r\n", "");
+    assert_eq!(codes(&refused, Leg::A), vec![403]);
+
+    let (mut rig, _) = Rig::start(
+        invite("", SDP),
+        CallPlan {
+            allow_refer: true,
+            ..plan()
+        },
+    );
+    let inv = rig.b_invite.clone();
+    rig.b_reply(&inv, 200, &[], SDP);
+    rig.request(Leg::A, "ACK", "", "");
+    let relayed = rig.request(Leg::A, "REFER", "Refer-To: <sip:carol@example.org>\r\n", "");
+    let out = &sent(&relayed, Leg::B)[0];
+    assert_eq!(
+        header(out, HeaderName::ReferTo).unwrap(),
+        "<sip:carol@example.org>"
+    );
+}
+
+#[test]
+fn in_dialog_checks() {
+    let mut rig = Rig::confirmed(SDP);
+    let hops = rig.request(Leg::A, "INFO", "", "");
+    assert_eq!(sent(&hops, Leg::B).len(), 1);
+    let (mut request, tx) = rig.a_request("INFO", "", "");
+    request.headers.set(HeaderName::MaxForwards, "0");
+    let zero = rig.feed(CallEvent::Request {
+        leg: Leg::A,
+        request,
+        tx,
+    });
+    assert_eq!(codes(&zero, Leg::A), vec![483]);
+    let (mut request, tx) = rig.a_request("INFO", "", "");
+    request
+        .headers
+        .set(HeaderName::To, "<sip:bob@sbc.example.com>;tag=other");
+    let unknown = rig.feed(CallEvent::Request {
+        leg: Leg::A,
+        request,
+        tx,
+    });
+    assert_eq!(codes(&unknown, Leg::A), vec![481]);
+}
+
+#[test]
+fn relayed_request_timeout_releases_the_call() {
+    let mut rig = Rig::confirmed(SDP);
+    rig.request(Leg::A, "INFO", "", "");
+    let tx = TxKey::for_request(&rig.last(Leg::B)).unwrap();
+    let actions = rig.feed(CallEvent::TxTimeout { leg: Leg::B, tx });
+    assert_eq!(codes(&actions, Leg::A), vec![408]);
+    let bye = rig.last(Leg::A);
+    assert_eq!(method(&bye), Method::Bye);
+    let done = rig.a_reply(&bye, 200, "");
+    assert_eq!(ended(&done), Some((EndReason::Timeout, Some(200))));
+    assert!(rig.call.is_idle());
+}
+
+#[test]
+fn reliable_provisional_and_prack_are_mapped_per_leg() {
+    let (mut rig, _) = Rig::start(invite("", SDP), plan());
+    let inv = rig.b_invite.clone();
+    let early = rig.b_reply(&inv, 183, &[("Require", "100rel"), ("RSeq", "7")], SDP);
+    let r = &answered(&early, Leg::A)[0];
+    assert_eq!(header(r, HeaderName::RSeq).unwrap(), "1");
+    assert_eq!(header(r, HeaderName::Require).unwrap(), "100rel");
+    let prack = rig.request(Leg::A, "PRACK", "RAck: 1 10 INVITE\r\n", "");
+    let out = &sent(&prack, Leg::B)[0];
+    assert_eq!(header(out, HeaderName::RAck).unwrap(), "7 1 INVITE");
+    assert_eq!(out.to_header().unwrap().tag().unwrap(), "btag");
+    let ok = rig.match_reply(Leg::B, out, 200, "");
+    assert_eq!(codes(&ok, Leg::A), vec![200]);
+    let bad = rig.request(Leg::A, "PRACK", "RAck: 9 10 INVITE\r\n", "");
+    assert_eq!(codes(&bad, Leg::A), vec![481]);
+}
