@@ -29,7 +29,6 @@ use crate::metrics::Metrics;
 use crate::metrics::http::{self as metrics_http, HttpError, Readiness};
 use crate::metrics::labels::{DropReason, RejectReason};
 use crate::sip::ParseError;
-use crate::sip::transaction::Timers;
 use crate::sip::validate::Validator;
 use crate::tls::{ReloadableServerConfig, TlsError};
 use crate::transport::conn::ConnContext;
@@ -317,11 +316,7 @@ pub async fn start(config: Arc<Config>) -> Result<Running, AppError> {
         }
     }
     let core = Core::new(
-        Timers {
-            t1: config.sip.t1,
-            t2: config.sip.t2,
-            t4: config.sip.t4,
-        },
+        Arc::clone(&config),
         Arc::clone(&transports),
         Arc::clone(&metrics),
         local_identity(&config, &infos),

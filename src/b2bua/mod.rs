@@ -1,12 +1,16 @@
 //! The back-to-back user agent: call table, call state machine, legs, routing and topology
 //! hiding (pure), and the signaling task that executes their decisions (shell).
 //!
-//! What exists now is the edge: [`pipeline`] decides, per request that reached the transaction
-//! user, whether the SBC answers it itself (OPTIONS addressed to the SBC: 200; CANCEL: 200/481
-//! and 487 on the INVITE) or cannot handle it yet (501), and [`task`] runs the transaction layer
-//! against the transports, answering malformed requests with the status the validator mapped.
+//! - [`call`] (pure): one call as two independent legs (topology hiding built in);
+//! - [`route`] (pure): which peer (and address, in failover order) a request goes to;
+//!   [`health`] (pure): peer up/down from OPTIONS probes and call outcomes;
+//! - [`registrar`] (pure): registration relay state (bindings per flow, caching);
+//! - [`pipeline`] (pure): what the SBC answers itself (OPTIONS to the SBC → 200; requests it
+//!   does not handle → 501);
+//! - [`task`] and [`calls`] (shell): the signaling task — transaction layer, call table, timers.
 
 pub mod call;
+pub mod calls;
 pub mod health;
 pub mod pipeline;
 pub mod registrar;

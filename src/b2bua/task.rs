@@ -5,7 +5,11 @@
 //! own state.
 
 use crate::app::Shutdown;
+use crate::b2bua::call::CallEvent;
+use crate::b2bua::calls::Calls;
+use crate::b2bua::health::{HealthPolicy, PeerHealthTable};
 use crate::b2bua::pipeline::{self, LocalIdentity, Reply};
+use crate::config::Config;
 use crate::config::Transport;
 use crate::error::SipError;
 use crate::metrics::Metrics;
@@ -26,9 +30,12 @@ use tracing::{debug, trace};
 
 /// The signaling core's state.
 pub struct Core {
-    layer: TransactionLayer<Target>,
-    transports: Arc<Transports>,
-    metrics: Arc<Metrics>,
+    pub(crate) layer: TransactionLayer<Target>,
+    pub(crate) transports: Arc<Transports>,
+    pub(crate) metrics: Arc<Metrics>,
+    pub(crate) config: Arc<Config>,
+    pub(crate) health: PeerHealthTable,
+    pub(crate) calls: Calls,
     identity: LocalIdentity,
     server: Bytes,
     /// Kind of every live transaction, for the active gauge and timeout labels.
@@ -55,16 +62,25 @@ fn new_tag() -> Bytes {
 }
 
 impl Core {
-    /// A core answering as `server` (the Server header value) for the addresses in `identity`.
+    /// A core for `config`, answering as `server` (the Server header value) for the addresses
+    /// in `identity`.
     pub fn new(
-        timers: Timers,
+        config: Arc<Config>,
         transports: Arc<Transports>,
         metrics: Arc<Metrics>,
         identity: LocalIdentity,
         server: Bytes,
     ) -> Core {
+        let timers = Timers {
+            t1: config.sip.t1,
+            t2: config.sip.t2,
+            t4: config.sip.t4,
+        };
         Core {
             layer: TransactionLayer::new(timers),
+            health: PeerHealthTable::new(&config.peers, HealthPolicy::default(), now()),
+            calls: Calls::default(),
+            config,
             transports,
             metrics,
             identity,
@@ -80,14 +96,20 @@ impl Core {
         self.layer.len()
     }
 
+    /// Number of live calls.
+    pub fn active_calls(&self) -> usize {
+        self.calls.len()
+    }
+
     /// Runs until shutdown or until every transport is gone.
     pub async fn run(mut self, mut inbound: mpsc::Receiver<Inbound>, mut shutdown: Shutdown) {
         let (failed_tx, mut failed_rx) = mpsc::channel(FAILED_SENDS);
         self.failed = Some(failed_tx);
         loop {
-            let deadline = self
-                .layer
-                .poll_timeout()
+            let deadline = [self.layer.poll_timeout(), self.calls.next_deadline()]
+                .into_iter()
+                .flatten()
+                .min()
                 .map(tokio::time::Instant::from_std);
             let timer = async move {
                 match deadline {
@@ -101,8 +123,11 @@ impl Core {
                     None => return,
                 },
                 () = timer => {
-                    self.layer.handle_timeout(now());
+                    let now = now();
+                    self.layer.handle_timeout(now);
                     self.flush(true);
+                    self.call_timers(now);
+                    self.flush(false);
                 }
                 Some(key) = failed_rx.recv() => {
                     self.layer.handle_transport_error(&key, now());
@@ -113,7 +138,7 @@ impl Core {
         }
     }
 
-    fn labels(&self, target: &Target) -> (Arc<str>, Transport) {
+    pub(crate) fn labels(&self, target: &Target) -> (Arc<str>, Transport) {
         match self.transports.listener(target.listener) {
             Some(l) => (Arc::clone(&l.realm_name), l.transport),
             None => (Arc::from(""), target.transport),
@@ -240,9 +265,21 @@ impl Core {
         }
     }
 
-    fn started(&mut self, key: &TxKey, kind: TransactionKind) {
+    pub(crate) fn started(&mut self, key: &TxKey, kind: TransactionKind) {
         self.kinds.insert(key.clone(), kind);
         self.metrics.transaction_started(kind);
+    }
+
+    /// Answers a server transaction with `status` and `extra` headers.
+    pub(crate) fn reply(
+        &mut self,
+        key: &TxKey,
+        request: &Message,
+        from: &Target,
+        status: u16,
+        extra: Vec<Header>,
+    ) {
+        self.answer(key, request, from, Reply { status, extra });
     }
 
     fn answer(&mut self, key: &TxKey, request: &Message, from: &Target, reply: Reply) {
@@ -261,17 +298,40 @@ impl Core {
     }
 
     fn on_event(&mut self, event: TxEvent<Target>) {
+        let now = now();
         match event {
             TxEvent::NewRequest { key, request, from } => {
                 let kind = if key.method() == &Method::Invite {
-                    self.pending_invites.insert(key.clone(), request.clone());
                     TransactionKind::ServerInvite
                 } else {
                     TransactionKind::ServerNonInvite
                 };
                 self.started(&key, kind);
-                let reply = pipeline::edge_request(&request, &self.identity);
-                self.answer(&key, &request, &from, reply);
+                let call = request
+                    .call_id()
+                    .ok()
+                    .and_then(|c| self.calls.by_call_id(c.as_bytes()));
+                let has_to_tag = request.to_header().ok().is_some_and(|t| t.tag().is_some());
+                match call {
+                    Some((id, leg)) => self.call_event(
+                        id,
+                        CallEvent::Request {
+                            leg,
+                            request,
+                            tx: key,
+                        },
+                        now,
+                    ),
+                    None if key.method() == &Method::Invite && !has_to_tag => {
+                        self.new_call(key, request, from, now)
+                    }
+                    // A request inside a dialog this SBC does not have (RFC 3261 §12.2.2).
+                    None if has_to_tag => self.reply(&key, &request, &from, 481, Vec::new()),
+                    None => {
+                        let reply = pipeline::edge_request(&request, &self.identity);
+                        self.answer(&key, &request, &from, reply);
+                    }
+                }
             }
             TxEvent::Cancel {
                 key,
@@ -280,6 +340,24 @@ impl Core {
                 target,
             } => {
                 self.started(&key, TransactionKind::ServerNonInvite);
+                let call = match &target {
+                    CancelTarget::Proceeding(invite) | CancelTarget::Answered(invite) => {
+                        self.calls.by_tx(invite)
+                    }
+                    CancelTarget::NotFound => None,
+                };
+                if let Some((id, leg)) = call {
+                    self.call_event(
+                        id,
+                        CallEvent::Request {
+                            leg,
+                            request,
+                            tx: key,
+                        },
+                        now,
+                    );
+                    return;
+                }
                 let status = match target {
                     CancelTarget::Proceeding(invite_key) => {
                         if let Some(invite) = self.pending_invites.remove(&invite_key) {
@@ -305,20 +383,45 @@ impl Core {
                 );
             }
             TxEvent::Ack2xx { request, .. } => {
-                trace!(call_id = ?request.call_id().ok(), "ACK for a 2xx outside any dialog, ignored");
+                let call = request
+                    .call_id()
+                    .ok()
+                    .and_then(|c| self.calls.by_call_id(c.as_bytes()));
+                match call {
+                    Some((id, leg)) => self.call_event(id, CallEvent::Ack { leg, request }, now),
+                    None => trace!("ACK for a 2xx outside any dialog, ignored"),
+                }
             }
-            TxEvent::Response { key, .. } => {
-                trace!(?key, "response for a client transaction without a user");
-            }
+            TxEvent::Response { key, response } => match self.calls.by_tx(&key) {
+                Some((id, leg)) => self.call_event(
+                    id,
+                    CallEvent::Response {
+                        leg,
+                        response,
+                        tx: key,
+                    },
+                    now,
+                ),
+                None => trace!(?key, "response for a client transaction without a call"),
+            },
             TxEvent::StrayResponse { .. } => self.metrics.dropped(DropReason::StrayResponse),
             TxEvent::Timeout { key, timer } => {
                 if let (Some(kind), Some(label)) = (self.kinds.get(&key), timer_label(timer)) {
                     self.metrics.transaction_timeout(*kind, label);
                 }
+                if let Some((id, leg)) = self.calls.by_tx(&key) {
+                    self.call_event(id, CallEvent::TxTimeout { leg, tx: key }, now);
+                }
             }
-            TxEvent::TransportError { key } => debug!(?key, "transport error on a transaction"),
+            TxEvent::TransportError { key } => {
+                debug!(?key, "transport error on a transaction");
+                if let Some((id, leg)) = self.calls.by_tx(&key) {
+                    self.call_event(id, CallEvent::TransportError { leg, tx: key }, now);
+                }
+            }
             TxEvent::Terminated { key } => {
                 self.pending_invites.remove(&key);
+                self.calls.tx_done(&key);
                 if let Some(kind) = self.kinds.remove(&key) {
                     self.metrics.transaction_ended(kind);
                 }

@@ -31,10 +31,16 @@ fn refuse(invite: &Message, plan: &CallPlan) -> Option<(u16, EndReason)> {
 }
 
 /// Leg A's dialog as the UAS sees it (§12.1.1); `None` when a mandatory header is missing.
+/// An INVITE without Contact (RFC 2543 clients, RFC 4475 `inv2543`) is accepted: the remote
+/// target is then the From URI — requests to A go over A's observed flow in any case.
 fn a_dialog(invite: &Message, tag: bytes::Bytes) -> Option<Dialog> {
     let from = invite.from_header().ok()?;
     let to = invite.to_header().ok()?;
-    let contact = invite.contacts().ok()?.into_iter().next()?.addr()?.clone();
+    let contacts = invite.contacts().ok()?;
+    let remote_target = match contacts.first() {
+        Some(contact) => contact.addr()?.uri.clone(),
+        None => from.uri.clone(),
+    };
     let mut local_uri = to.clone();
     local_uri.params.remove("tag");
     let mut remote_uri = from.clone();
@@ -47,7 +53,7 @@ fn a_dialog(invite: &Message, tag: bytes::Bytes) -> Option<Dialog> {
         remote_uri,
         local_cseq: 0,
         remote_cseq: Some(invite.cseq().ok()?.seq),
-        remote_target: contact.uri,
+        remote_target,
         route_set: invite.record_routes().ok()?,
     })
 }
@@ -55,7 +61,7 @@ fn a_dialog(invite: &Message, tag: bytes::Bytes) -> Option<Dialog> {
 impl Call {
     /// Starts a call for A's `invite` along `plan`: returns the call and its first actions
     /// (the B-leg INVITE and the timers), or an ended call that answered the INVITE with 482
-    /// (loop), 483 (Max-Forwards) or 400 (no Contact, malformed dialog headers).
+    /// (loop), 483 (Max-Forwards) or 400 (malformed dialog headers).
     pub fn new(invite: &Message, plan: CallPlan, now: Instant) -> (Call, Vec<Action>) {
         let mut call = Call {
             ids: Ids::new(plan.secret),

@@ -63,14 +63,6 @@ fn refused_invites() {
             483,
             EndReason::TooManyHops,
         ),
-        (
-            parse(
-                &String::from_utf8_lossy(&invite("", "").to_bytes())
-                    .replace("Contact: <sip:alice@198.51.100.7:5060>\r\n", ""),
-            ),
-            400,
-            EndReason::BadRequest,
-        ),
     ];
     for (inv, code, reason) in cases {
         let (rig, actions) = Rig::start(inv, plan());
@@ -79,6 +71,19 @@ fn refused_invites() {
         assert_eq!(ended(&actions), Some((reason, Some(code))));
         assert!(rig.call.is_idle());
     }
+}
+
+#[test]
+fn invite_without_contact_is_processed() {
+    // RFC 2543 clients (RFC 4475 `inv2543`) send no Contact; the call goes ahead.
+    let inv = parse(
+        &String::from_utf8_lossy(&invite("", SDP).to_bytes())
+            .replace("Contact: <sip:alice@198.51.100.7:5060>\r\n", ""),
+    );
+    let (rig, actions) = Rig::start(inv, plan());
+    assert!(codes(&actions, Leg::A).is_empty());
+    assert_eq!(sent(&actions, Leg::B).len(), 1);
+    assert!(!rig.call.is_idle());
 }
 
 #[test]

@@ -1,0 +1,390 @@
+//! The call table of the signaling task (shell glue, no I/O of its own): creates a
+//! [`Call`](crate::b2bua::call::Call) for every routed INVITE, finds the call of every later
+//! request, response, ACK, timeout and timer, and executes the call's actions through the
+//! transaction layer. Indexes: each leg's Call-ID, and every transaction key the call uses;
+//! timers in one ordered wheel. A call leaves every table when it ends.
+
+use crate::b2bua::call::{
+    Action, Call, CallEvent, CallPlan, CallTimer, CallTimers, HeaderPolicy, Leg, LegIdentity,
+};
+use crate::b2bua::route::{self, NoRoute, RouteDecision, Source};
+use crate::b2bua::task::Core;
+use crate::config::{Host as ConfigHost, Transport};
+use crate::metrics::labels::Direction;
+use crate::sip::header::{HeaderName, NameAddr};
+use crate::sip::message::{Header, Message};
+use crate::sip::transaction::TxKey;
+use crate::sip::uri::{Host, SipUri, Uri};
+use crate::transport::{ListenerId, Target};
+use bytes::Bytes;
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+use std::time::Instant;
+use tracing::{debug, info};
+
+/// One call and where its legs are.
+pub(crate) struct CallEntry {
+    call: Call,
+    /// Where requests to the caller go (the flow its INVITE came on).
+    a: Target,
+    /// The peer the B leg talks to.
+    b: Target,
+    a_call_id: Bytes,
+    b_call_id: Bytes,
+}
+
+/// Every live call and its indexes.
+#[derive(Default)]
+pub(crate) struct Calls {
+    calls: HashMap<u64, CallEntry>,
+    by_call_id: HashMap<Bytes, (u64, Leg)>,
+    by_tx: HashMap<TxKey, (u64, Leg)>,
+    timers: HashMap<(u64, CallTimer), (Instant, u64)>,
+    wheel: BTreeMap<(Instant, u64), (u64, CallTimer)>,
+    next_id: u64,
+    next_timer: u64,
+}
+
+impl Calls {
+    /// Live calls.
+    pub(crate) fn len(&self) -> usize {
+        self.calls.len()
+    }
+
+    /// The earliest call timer.
+    pub(crate) fn next_deadline(&self) -> Option<Instant> {
+        self.wheel.keys().next().map(|(t, _)| *t)
+    }
+
+    /// The call a request or ACK with this Call-ID belongs to.
+    pub(crate) fn by_call_id(&self, call_id: &[u8]) -> Option<(u64, Leg)> {
+        self.by_call_id.get(call_id).copied()
+    }
+
+    /// The call a transaction belongs to.
+    pub(crate) fn by_tx(&self, key: &TxKey) -> Option<(u64, Leg)> {
+        self.by_tx.get(key).copied()
+    }
+
+    /// Forgets a finished transaction.
+    pub(crate) fn tx_done(&mut self, key: &TxKey) {
+        self.by_tx.remove(key);
+    }
+
+    fn set_timer(&mut self, id: u64, timer: CallTimer, at: Instant) {
+        self.cancel_timer(id, timer);
+        self.next_timer += 1;
+        self.timers.insert((id, timer), (at, self.next_timer));
+        self.wheel.insert((at, self.next_timer), (id, timer));
+    }
+
+    fn cancel_timer(&mut self, id: u64, timer: CallTimer) {
+        if let Some(slot) = self.timers.remove(&(id, timer)) {
+            self.wheel.remove(&slot);
+        }
+    }
+
+    /// Pops one call timer due at `now`.
+    pub(crate) fn pop_due(&mut self, now: Instant) -> Option<(u64, CallTimer)> {
+        let (&slot, &(id, timer)) = self.wheel.iter().next()?;
+        if slot.0 > now {
+            return None;
+        }
+        self.wheel.remove(&slot);
+        self.timers.remove(&(id, timer));
+        Some((id, timer))
+    }
+
+    fn remove(&mut self, id: u64) -> Option<CallEntry> {
+        let entry = self.calls.remove(&id)?;
+        self.by_call_id.remove(&entry.a_call_id);
+        self.by_call_id.remove(&entry.b_call_id);
+        self.by_tx.retain(|_, (call, _)| *call != id);
+        let timers: Vec<CallTimer> = self
+            .timers
+            .keys()
+            .filter(|(c, _)| *c == id)
+            .map(|(_, t)| *t)
+            .collect();
+        for t in timers {
+            self.cancel_timer(id, t);
+        }
+        Some(entry)
+    }
+}
+
+/// The SBC as it presents itself on a listener.
+fn identity(
+    local: SocketAddr,
+    advertised: Option<&ConfigHost>,
+    transport: Transport,
+) -> LegIdentity {
+    let host = match advertised {
+        Some(ConfigHost::Ip(ip)) => Host::from(*ip),
+        Some(ConfigHost::Name(name)) => Host::Name(Bytes::from(name.clone())),
+        None => Host::from(local.ip()),
+    };
+    let mut contact = SipUri::new(host.clone(), Some(local.port()));
+    if transport != Transport::Udp {
+        contact.params_mut().set(
+            "transport",
+            Some(Bytes::from(transport.as_str().to_ascii_lowercase())),
+        );
+    }
+    LegIdentity {
+        transport: Bytes::from(transport.as_str().to_ascii_uppercase()),
+        host,
+        port: Some(local.port()),
+        contact: Uri::Sip(contact),
+    }
+}
+
+impl Core {
+    fn listener_for(&self, realm: &str, transport: Transport) -> Option<ListenerId> {
+        self.transports
+            .listeners()
+            .iter()
+            .position(|l| &*l.realm_name == realm && l.transport == transport)
+            .map(|i| i as ListenerId)
+    }
+
+    fn leg_identity(&self, listener: ListenerId) -> Option<LegIdentity> {
+        let info = self.transports.listener(listener)?;
+        let realm = self.config.realms.get(info.realm)?;
+        Some(identity(
+            info.local,
+            realm.advertised_address.as_ref(),
+            info.transport,
+        ))
+    }
+
+    /// The configured peer a request from `remote` comes from, if any.
+    fn peer_of(&self, remote: SocketAddr) -> Option<&str> {
+        self.config.peers.iter().find_map(|p| {
+            p.addresses
+                .iter()
+                .any(|a| matches!(a.host, ConfigHost::Ip(ip) if ip == remote.ip()))
+                .then_some(p.name.as_str())
+        })
+    }
+
+    /// A new INVITE outside any dialog: route it and start a call, or answer it.
+    pub(crate) fn new_call(&mut self, key: TxKey, invite: Message, from: Target, now: Instant) {
+        let Some(info) = self.transports.listener(from.listener).cloned() else {
+            return;
+        };
+        let uri = match invite.request_uri() {
+            Ok(uri) => uri,
+            Err(_) => return self.reply(&key, &invite, &from, 400, Vec::new()),
+        };
+        let source = Source {
+            realm: &info.realm_name,
+            peer: self.peer_of(from.remote),
+        };
+        let decision = route::route(
+            &self.config.routes,
+            &self.config.peers,
+            &self.health.at(now),
+            &source,
+            &uri,
+        );
+        let (user, candidate) = match decision {
+            Ok(RouteDecision::Peer {
+                user, candidates, ..
+            }) => (user, candidates.into_iter().next()),
+            Ok(RouteDecision::Registered { .. }) => {
+                // Calls to registered phones need the registration relay wired in.
+                return self.reply(&key, &invite, &from, 480, Vec::new());
+            }
+            Err(no) => {
+                let extra = match no {
+                    NoRoute::Unavailable { retry_after } => vec![Header::new(
+                        HeaderName::RetryAfter,
+                        Bytes::from(retry_after.as_secs().max(1).to_string()),
+                    )],
+                    _ => Vec::new(),
+                };
+                return self.reply(&key, &invite, &from, no.status(), extra);
+            }
+        };
+        let Some(candidate) = candidate else {
+            return self.reply(&key, &invite, &from, 503, Vec::new());
+        };
+        let Some(peer) = self.config.peer(&candidate.peer) else {
+            return self.reply(&key, &invite, &from, 500, Vec::new());
+        };
+        let ConfigHost::Ip(peer_ip) = candidate.address.host else {
+            // Peers are addressed by IP until DNS resolution (RFC 3263) is in place.
+            debug!(peer = %candidate.peer, "peer address is a host name; not resolvable here");
+            return self.reply(&key, &invite, &from, 503, Vec::new());
+        };
+        let transport = candidate.address.transport;
+        let Some(b_listener) = self.listener_for(&peer.realm, transport) else {
+            return self.reply(&key, &invite, &from, 503, Vec::new());
+        };
+        let (Some(a_local), Some(b_local)) = (
+            self.leg_identity(from.listener),
+            self.leg_identity(b_listener),
+        ) else {
+            return self.reply(&key, &invite, &from, 500, Vec::new());
+        };
+        let remote = SocketAddr::new(peer_ip, candidate.address.port);
+        let mut b_uri = SipUri::new(Host::from(peer_ip), Some(remote.port()));
+        b_uri.set_user(user.map(Bytes::from));
+        if transport != Transport::Udp {
+            b_uri.params_mut().set(
+                "transport",
+                Some(Bytes::from(transport.as_str().to_ascii_lowercase())),
+            );
+        }
+        let Ok(a_from) = invite.from_header() else {
+            return self.reply(&key, &invite, &from, 400, Vec::new());
+        };
+        // Topology hiding: B sees the caller's user and display name at the SBC's address.
+        let mut from_uri = SipUri::new(b_local.host.clone(), None);
+        if let Uri::Sip(sip) = &a_from.uri {
+            from_uri.set_user(sip.user.clone());
+        }
+        let mut b_from = NameAddr::new(Uri::Sip(from_uri));
+        b_from.display = a_from.display.clone();
+        let plan = CallPlan {
+            request_uri: Uri::Sip(b_uri.clone()),
+            b_from,
+            b_to: NameAddr::new(Uri::Sip(b_uri)),
+            b_route: Vec::new(),
+            a_local,
+            b_local,
+            secret: random16(),
+            timers: CallTimers {
+                t1: self.config.sip.t1,
+                t2: self.config.sip.t2,
+                ..CallTimers::default()
+            },
+            headers: HeaderPolicy::default(),
+            user_agent: Bytes::from(self.config.sip.user_agent.clone()),
+            allow_refer: false,
+        };
+        let Ok(a_call_id) = invite.call_id() else {
+            return;
+        };
+        let (call, actions) = Call::new(&invite, plan, now);
+        self.calls.next_id += 1;
+        let id = self.calls.next_id;
+        let b_call_id = call.b_call_id();
+        let b = Target {
+            listener: b_listener,
+            transport,
+            remote,
+            conn: None,
+        };
+        info!(call = id, peer = %candidate.peer, "call routed");
+        self.calls
+            .by_call_id
+            .insert(a_call_id.as_bytes().clone(), (id, Leg::A));
+        self.calls
+            .by_call_id
+            .insert(b_call_id.clone(), (id, Leg::B));
+        self.calls.by_tx.insert(key, (id, Leg::A));
+        self.calls.calls.insert(
+            id,
+            CallEntry {
+                call,
+                a: from,
+                b,
+                a_call_id: a_call_id.as_bytes().clone(),
+                b_call_id,
+            },
+        );
+        self.execute(id, actions, now);
+    }
+
+    /// Feeds an event to call `id` and executes what it decides.
+    pub(crate) fn call_event(&mut self, id: u64, event: CallEvent, now: Instant) {
+        if let CallEvent::Request { leg, tx, .. } = &event {
+            self.calls.by_tx.insert(tx.clone(), (id, *leg));
+        }
+        let Some(entry) = self.calls.calls.get_mut(&id) else {
+            return;
+        };
+        let actions = entry.call.handle(event, now);
+        self.execute(id, actions, now);
+    }
+
+    fn execute(&mut self, id: u64, actions: Vec<Action>, now: Instant) {
+        for action in actions {
+            let Some(entry) = self.calls.calls.get(&id) else {
+                return;
+            };
+            let (a, b) = (entry.a.clone(), entry.b.clone());
+            let target = |leg: Leg| if leg == Leg::A { a.clone() } else { b.clone() };
+            match action {
+                Action::SendRequest { leg, request } => {
+                    let to = target(leg);
+                    self.count_out(&request, &to);
+                    let reliable = to.reliable();
+                    let kind = if request.method() == Some(&crate::sip::Method::Invite) {
+                        crate::metrics::labels::TransactionKind::ClientInvite
+                    } else {
+                        crate::metrics::labels::TransactionKind::ClientNonInvite
+                    };
+                    match self.layer.send_request(request, to, reliable, now) {
+                        Ok(key) => {
+                            self.started(&key, kind);
+                            self.calls.by_tx.insert(key, (id, leg));
+                        }
+                        Err(e) => {
+                            debug!(call = id, error = %e, "request refused by the transaction layer")
+                        }
+                    }
+                }
+                Action::SendResponse { tx, response, leg } => {
+                    self.count_out(&response, &target(leg));
+                    if let Err(e) = self.layer.respond(&tx, response, now) {
+                        debug!(call = id, error = %e, "response refused by the transaction layer");
+                    }
+                }
+                Action::SendAck { leg, ack } => {
+                    let to = target(leg);
+                    self.count_out(&ack, &to);
+                    let reliable = to.reliable();
+                    self.layer.send_stateless(ack, to, reliable);
+                }
+                Action::SetTimer { timer, at } => self.calls.set_timer(id, timer, at),
+                Action::CancelTimer(timer) => self.calls.cancel_timer(id, timer),
+                Action::Ended { reason, status } => {
+                    info!(call = id, ?reason, ?status, "call ended");
+                    self.calls.remove(id);
+                }
+            }
+        }
+    }
+
+    fn count_out(&self, message: &Message, to: &Target) {
+        let (realm, transport) = self.labels(to);
+        match (message.method(), message.status(), message.cseq()) {
+            (Some(method), _, _) => {
+                self.metrics
+                    .sip_request(method, &realm, transport, Direction::Out)
+            }
+            (None, Some(code), Ok(cseq)) => {
+                self.metrics
+                    .sip_response(code, &cseq.method, &realm, transport, Direction::Out)
+            }
+            _ => {}
+        }
+    }
+
+    /// Fires every call timer due at `now`.
+    pub(crate) fn call_timers(&mut self, now: Instant) {
+        while let Some((id, timer)) = self.calls.pop_due(now) {
+            self.call_event(id, CallEvent::Timer(timer), now);
+        }
+    }
+}
+
+/// 16 random bytes for a call's identifiers.
+fn random16() -> [u8; 16] {
+    let mut raw = [0u8; 16];
+    getrandom::fill(&mut raw).expect("the operating system's random source is available");
+    raw
+}
