@@ -31,6 +31,11 @@ pub(crate) struct CallEntry {
     b: Target,
     a_call_id: Bytes,
     b_call_id: Bytes,
+    /// The peer the call was routed to (a bounded metric label: configured names only).
+    peer: String,
+    started: Instant,
+    rang: bool,
+    answered: bool,
 }
 
 /// Every live call and its indexes.
@@ -293,8 +298,13 @@ impl Core {
                 b,
                 a_call_id: a_call_id.as_bytes().clone(),
                 b_call_id,
+                peer: candidate.peer.clone(),
+                started: now,
+                rang: false,
+                answered: false,
             },
         );
+        self.metrics.call_started(&candidate.peer);
         self.execute(id, actions, now);
     }
 
@@ -339,6 +349,9 @@ impl Core {
                 }
                 Action::SendResponse { tx, response, leg } => {
                     self.count_out(&response, &target(leg));
+                    if leg == Leg::A {
+                        self.setup_milestone(id, &response, now);
+                    }
                     if let Err(e) = self.layer.respond(&tx, response, now) {
                         debug!(call = id, error = %e, "response refused by the transaction layer");
                     }
@@ -353,9 +366,33 @@ impl Core {
                 Action::CancelTimer(timer) => self.calls.cancel_timer(id, timer),
                 Action::Ended { reason, status } => {
                     info!(call = id, ?reason, ?status, "call ended");
-                    self.calls.remove(id);
+                    if let Some(entry) = self.calls.remove(id) {
+                        let failed = (!entry.answered).then_some(status.unwrap_or(500));
+                        self.metrics.call_ended(&entry.peer, failed);
+                    }
                 }
             }
+        }
+    }
+
+    /// Records ringing and answer times from the responses relayed to the caller's INVITE.
+    fn setup_milestone(&mut self, id: u64, response: &Message, now: Instant) {
+        let (Some(code), Ok(cseq)) = (response.status(), response.cseq()) else {
+            return;
+        };
+        if cseq.method != crate::sip::Method::Invite {
+            return;
+        }
+        let Some(entry) = self.calls.calls.get_mut(&id) else {
+            return;
+        };
+        let elapsed = now.saturating_duration_since(entry.started);
+        if (180..=183).contains(&code) && !entry.rang {
+            entry.rang = true;
+            self.metrics.call_ringing(elapsed);
+        } else if (200..300).contains(&code) && !entry.answered {
+            entry.answered = true;
+            self.metrics.call_answered(&entry.peer, elapsed);
         }
     }
 

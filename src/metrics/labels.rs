@@ -349,3 +349,36 @@ pub struct ReloadLabels {
 pub struct BuildLabels {
     pub version: StaticLabel,
 }
+
+/// Labels of the per-peer call families.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+#[allow(missing_docs)] // the fields are the labels
+pub struct PeerLabels {
+    pub peer: String,
+}
+
+/// Labels of `sbc_calls_failed_total`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+#[allow(missing_docs)] // the fields are the labels
+pub struct PeerStatusLabels {
+    pub peer: String,
+    pub status_class: StatusClass,
+}
+
+/// A call-setup milestone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SetupStage {
+    /// INVITE → first 180/183 relayed to the caller.
+    Ringing,
+    /// INVITE → 2xx relayed to the caller.
+    Answer,
+}
+
+label_words!(SetupStage { Ringing => "ringing", Answer => "answer" });
+
+/// Labels of `sbc_call_setup_seconds`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+#[allow(missing_docs)] // the fields are the labels
+pub struct StageLabels {
+    pub stage: SetupStage,
+}

@@ -14,6 +14,7 @@ pub mod names;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
 use crate::config::Transport;
@@ -26,6 +27,7 @@ use labels::{
     ReloadLabels, ReloadResult, RequestLabels, ResponseLabels, StaticLabel, StatusClass,
     TimeoutLabels, TimerLabel, TransactionKind,
 };
+use labels::{PeerLabels, PeerStatusLabels, SetupStage, StageLabels};
 
 /// The content type of [`Metrics::encode`]'s output.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -50,6 +52,16 @@ pub struct Metrics {
     tls_handshake_failures: Family<RealmLabels, Counter>,
     tls_reloads: Family<ReloadLabels, Counter>,
     tls_expiry: Family<RealmLabels, Gauge>,
+    calls: Family<PeerLabels, Counter>,
+    calls_answered: Family<PeerLabels, Counter>,
+    calls_failed: Family<PeerStatusLabels, Counter>,
+    calls_active: Gauge,
+    call_setup: Family<StageLabels, Histogram, fn() -> Histogram>,
+}
+
+/// Buckets of `sbc_call_setup_seconds`: 10 ms to about 164 s.
+fn setup_histogram() -> Histogram {
+    Histogram::new(exponential_buckets(0.01, 2.0, 15))
 }
 
 impl Default for Metrics {
@@ -138,6 +150,24 @@ impl Metrics {
                 names::TLS_CERTIFICATE_EXPIRY,
                 "Not-after time of the loaded TLS server certificate, Unix seconds",
             ),
+            calls: family(&mut r, names::CALLS, "Calls routed to a peer"),
+            calls_answered: family(&mut r, names::CALLS_ANSWERED, "Calls answered"),
+            calls_failed: family(
+                &mut r,
+                names::CALLS_FAILED,
+                "Calls that ended without an answer, by final status class",
+            ),
+            calls_active: family(&mut r, names::CALLS_ACTIVE, "Calls in progress"),
+            call_setup: {
+                let f: Family<StageLabels, Histogram, fn() -> Histogram> =
+                    Family::new_with_constructor(setup_histogram);
+                r.register(
+                    names::CALL_SETUP_SECONDS,
+                    "Time from the caller's INVITE to ringing and to answer",
+                    f.clone(),
+                );
+                f
+            },
             registry: r,
         }
         .with_known_series()
@@ -157,6 +187,58 @@ impl Metrics {
             let _ = self.dropped.get_or_create(&DropLabels { reason });
         }
         self
+    }
+
+    /// A call was routed to `peer`.
+    pub fn call_started(&self, peer: &str) {
+        self.calls
+            .get_or_create(&PeerLabels {
+                peer: peer.to_owned(),
+            })
+            .inc();
+        self.calls_active.inc();
+    }
+
+    /// A call to `peer` was answered, `setup` after its INVITE.
+    pub fn call_answered(&self, peer: &str, setup: std::time::Duration) {
+        self.calls_answered
+            .get_or_create(&PeerLabels {
+                peer: peer.to_owned(),
+            })
+            .inc();
+        self.call_setup
+            .get_or_create(&StageLabels {
+                stage: SetupStage::Answer,
+            })
+            .observe(setup.as_secs_f64());
+    }
+
+    /// A call started ringing, `setup` after its INVITE.
+    pub fn call_ringing(&self, setup: std::time::Duration) {
+        self.call_setup
+            .get_or_create(&StageLabels {
+                stage: SetupStage::Ringing,
+            })
+            .observe(setup.as_secs_f64());
+    }
+
+    /// A call ended; `failed_status` is the final status of a call that was never answered
+    /// (`None` when it was answered).
+    pub fn call_ended(&self, peer: &str, failed_status: Option<u16>) {
+        self.calls_active.dec();
+        if let Some(status_class) = failed_status.and_then(StatusClass::of) {
+            self.calls_failed
+                .get_or_create(&PeerStatusLabels {
+                    peer: peer.to_owned(),
+                    status_class,
+                })
+                .inc();
+        }
+    }
+
+    /// Calls in progress.
+    pub fn calls_active(&self) -> i64 {
+        self.calls_active.get()
     }
 
     /// The registry, for encoders other than [`Metrics::encode`].

@@ -59,6 +59,21 @@ pub const TLS_CERTIFICATE_EXPIRY: &str = "sbc_tls_certificate_expiry_timestamp_s
 /// Gauge `sbc_build_info{version}`: always 1; the label carries the crate version.
 pub const BUILD_INFO: &str = "sbc_build_info";
 
+/// Calls routed to a peer (attempts), by peer.
+pub const CALLS: &str = "sbc_calls";
+
+/// Calls answered (2xx relayed to the caller), by peer.
+pub const CALLS_ANSWERED: &str = "sbc_calls_answered";
+
+/// Calls that ended without an answer, by peer and final status class.
+pub const CALLS_FAILED: &str = "sbc_calls_failed";
+
+/// Calls in progress (either leg alive).
+pub const CALLS_ACTIVE: &str = "sbc_calls_active";
+
+/// Time from the caller's INVITE to the first ringing (180/183) and to the answer (2xx).
+pub const CALL_SETUP_SECONDS: &str = "sbc_call_setup_seconds";
+
 /// Every name above, for tests and documentation tooling.
 pub const ALL: &[&str] = &[
     SIP_REQUESTS,
@@ -77,6 +92,11 @@ pub const ALL: &[&str] = &[
     TLS_CERTIFICATE_RELOADS,
     TLS_CERTIFICATE_EXPIRY,
     BUILD_INFO,
+    CALLS,
+    CALLS_ANSWERED,
+    CALLS_FAILED,
+    CALLS_ACTIVE,
+    CALL_SETUP_SECONDS,
 ];
 
 #[cfg(test)]

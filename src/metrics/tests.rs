@@ -17,6 +17,10 @@ fn sample(text: &str, series: &str) -> Option<String> {
 
 /// Puts one sample into every family.
 pub(super) fn touch_all(m: &Metrics) {
+    m.call_started("pbx");
+    m.call_ringing(std::time::Duration::from_millis(50));
+    m.call_answered("pbx", std::time::Duration::from_millis(700));
+    m.call_ended("pbx", Some(486));
     m.sip_request(&Method::Ack, "access", Transport::Udp, Direction::In);
     m.sip_response(200, &Method::Bye, "access", Transport::Udp, Direction::Out);
     m.transaction_started(TransactionKind::ServerInvite);
@@ -235,4 +239,42 @@ fn every_known_method_has_its_wire_name() {
         let method = Method::from_bytes(&Bytes::from_static(token.as_bytes()));
         assert_eq!(MethodLabel::from(&method).as_str(), token);
     }
+}
+
+#[test]
+fn call_families_count_attempts_answers_failures_and_setup() {
+    let m = Metrics::new();
+    m.call_started("pbx");
+    m.call_started("pbx");
+    assert_eq!(m.calls_active(), 2);
+    m.call_ringing(std::time::Duration::from_millis(80));
+    m.call_answered("pbx", std::time::Duration::from_millis(900));
+    m.call_ended("pbx", None);
+    m.call_ended("pbx", Some(486));
+    assert_eq!(m.calls_active(), 0);
+    let t = text(&m);
+    assert_eq!(
+        sample(&t, r#"sbc_calls_total{peer="pbx"}"#).as_deref(),
+        Some("2")
+    );
+    assert_eq!(
+        sample(&t, r#"sbc_calls_answered_total{peer="pbx"}"#).as_deref(),
+        Some("1")
+    );
+    assert_eq!(
+        sample(
+            &t,
+            r#"sbc_calls_failed_total{peer="pbx",status_class="4xx"}"#
+        )
+        .as_deref(),
+        Some("1")
+    );
+    assert_eq!(
+        sample(&t, r#"sbc_call_setup_seconds_count{stage="answer"}"#).as_deref(),
+        Some("1")
+    );
+    assert_eq!(
+        sample(&t, r#"sbc_call_setup_seconds_count{stage="ringing"}"#).as_deref(),
+        Some("1")
+    );
 }

@@ -19,6 +19,11 @@ pub fn repo() -> PathBuf {
 /// A configuration like the loopback contract, on ephemeral ports, with `cert_dir` holding
 /// `server.crt`/`server.key`, plus `extra` TOML appended (e.g. a `[transport]` table).
 pub fn config_text(cert_dir: &Path, extra: &str) -> String {
+    config_text_with(cert_dir, extra, "udp:127.0.0.1:5080")
+}
+
+/// [`config_text`] with the `pbx` peer at `pbx` (`transport:ip:port`).
+pub fn config_text_with(cert_dir: &Path, extra: &str, pbx: &str) -> String {
     format!(
         r#"
 [[realms]]
@@ -35,7 +40,7 @@ port_max = 34999
 
 [[realms]]
 name = "core"
-listeners = ["udp:127.0.0.1:0"]
+listeners = ["udp:127.0.0.1:0", "tcp:127.0.0.1:0"]
 [realms.media]
 address = "127.0.0.1"
 port_min = 35000
@@ -44,7 +49,7 @@ port_max = 39999
 [[peers]]
 name = "pbx"
 realm = "core"
-addresses = ["udp:127.0.0.1:5080"]
+addresses = ["{pbx}"]
 
 [[routes]]
 from_realm = "access"
@@ -63,6 +68,13 @@ listen = "127.0.0.1:0"
 /// Starts the SBC with [`config_text`].
 pub async fn start_with(cert_dir: &Path, extra: &str) -> Running {
     let text = config_text(cert_dir, extra);
+    let config = config::from_str(&text, &repo()).unwrap_or_else(|e| panic!("test config: {e}"));
+    app::start(Arc::new(config)).await.expect("sbc starts")
+}
+
+/// Starts the SBC with the `pbx` peer at `pbx` (`transport:ip:port`).
+pub async fn start_with_pbx(extra: &str, pbx: &str) -> Running {
+    let text = config_text_with(&repo().join("certs/dev"), extra, pbx);
     let config = config::from_str(&text, &repo()).unwrap_or_else(|e| panic!("test config: {e}"));
     app::start(Arc::new(config)).await.expect("sbc starts")
 }

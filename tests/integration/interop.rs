@@ -125,3 +125,96 @@ async fn sipp_unsupported_require_gets_420() {
     .unwrap_or_else(|e| panic!("{e}"));
     sbc.shutdown().await;
 }
+
+/// Runs a caller scenario against the SBC's access realm and a PBX scenario as the `pbx` peer,
+/// `calls` times, over `transport` on both legs; both SIPp instances must report no failure.
+async fn call_flow(name: &str, transport: Transport, calls: u32) -> Result<(), String> {
+    let Some(sipp) = sipp() else { return Ok(()) };
+    let pbx_port = free_port(transport);
+    let pbx = format!(
+        "{}:127.0.0.1:{pbx_port}",
+        transport.as_str().to_ascii_lowercase()
+    );
+    let sbc = harness::start_with_pbx("", &pbx).await;
+    let mode = if transport == Transport::Tcp {
+        "t1"
+    } else {
+        "u1"
+    };
+    let dir = repo().join("tests/interop");
+    let uas = Command::new(sipp)
+        .args([
+            "-sf",
+            &dir.join(format!("{name}-uas.xml")).display().to_string(),
+        ])
+        .args([
+            "-i",
+            "127.0.0.1",
+            "-p",
+            &pbx_port.to_string(),
+            "-t",
+            mode,
+            "-m",
+            &calls.to_string(),
+        ])
+        .args([
+            "-nostdin",
+            "-timeout",
+            "40s",
+            "-timeout_error",
+            "-bind_local",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start sipp uas: {e}"))?;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let caller = run_scenario(
+        &format!("{name}-uac.xml"),
+        access(&sbc, transport),
+        transport,
+        calls,
+    )
+    .await;
+    let uas = tokio::task::spawn_blocking(move || uas.wait_with_output())
+        .await
+        .unwrap();
+    let calls_left = harness::series(&harness::scrape(sbc.metrics_addr).await, "sbc_calls_active");
+    sbc.shutdown().await;
+    caller?;
+    let uas = uas.map_err(|e| format!("sipp uas: {e}"))?;
+    if !uas.status.success() {
+        return Err(format!(
+            "PBX side of {name} over {transport} failed ({}):\n{}",
+            uas.status,
+            String::from_utf8_lossy(&uas.stdout)
+                .lines()
+                .filter(|l| l.contains("Failed") || l.contains("Successful"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        ));
+    }
+    if calls_left != 0.0 {
+        return Err(format!("{calls_left} calls still active after {name}"));
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sipp_call_flows_through_the_sbc() {
+    let mut failures = Vec::new();
+    for (name, transport) in [
+        ("call", Transport::Udp),
+        ("call", Transport::Tcp),
+        ("busy", Transport::Udp),
+        ("cancel", Transport::Udp),
+        ("early", Transport::Udp),
+        ("hold", Transport::Udp),
+        ("hold", Transport::Tcp),
+    ] {
+        if let Err(e) = call_flow(name, transport, 5).await {
+            failures.push(e);
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n\n"));
+}
