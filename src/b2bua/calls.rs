@@ -20,7 +20,7 @@ use bytes::Bytes;
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::time::Instant;
-use tracing::{debug, info};
+use tracing::debug;
 
 /// One call and where its legs are.
 pub(crate) struct CallEntry {
@@ -282,7 +282,7 @@ impl Core {
             remote,
             conn: None,
         };
-        info!(call = id, peer = %candidate.peer, "call routed");
+        debug!(call = id, peer = %candidate.peer, "call routed");
         self.calls
             .by_call_id
             .insert(a_call_id.as_bytes().clone(), (id, Leg::A));
@@ -365,7 +365,7 @@ impl Core {
                 Action::SetTimer { timer, at } => self.calls.set_timer(id, timer, at),
                 Action::CancelTimer(timer) => self.calls.cancel_timer(id, timer),
                 Action::Ended { reason, status } => {
-                    info!(call = id, ?reason, ?status, "call ended");
+                    debug!(call = id, ?reason, ?status, "call ended");
                     if let Some(entry) = self.calls.remove(id) {
                         let failed = (!entry.answered).then_some(status.unwrap_or(500));
                         self.metrics.call_ended(&entry.peer, failed);

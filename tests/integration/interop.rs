@@ -48,6 +48,17 @@ pub async fn run_scenario(
     transport: Transport,
     calls: u32,
 ) -> Result<(), String> {
+    run_scenario_at(scenario, target, transport, calls, 50).await
+}
+
+/// [`run_scenario`] at `rate` calls per second.
+pub async fn run_scenario_at(
+    scenario: &str,
+    target: SocketAddr,
+    transport: Transport,
+    calls: u32,
+    rate: u32,
+) -> Result<(), String> {
     let Some(sipp) = sipp() else { return Ok(()) };
     let path = repo().join("tests/interop").join(scenario);
     let mode = match transport {
@@ -63,7 +74,11 @@ pub async fn run_scenario(
         "-m".into(),
         calls.to_string(),
         "-r".into(),
-        "50".into(),
+        rate.to_string(),
+        "-l".into(),
+        "2000".into(),
+        "-buff_size".into(),
+        "4194304".into(),
         "-t".into(),
         mode.into(),
         "-i".into(),
@@ -71,7 +86,7 @@ pub async fn run_scenario(
         "-p".into(),
         port.to_string(),
         "-timeout".into(),
-        "30s".into(),
+        "120s".into(),
         "-timeout_error".into(),
         "-nostdin".into(),
         "-trace_err".into(),
@@ -126,16 +141,18 @@ async fn sipp_unsupported_require_gets_420() {
     sbc.shutdown().await;
 }
 
-/// Runs a caller scenario against the SBC's access realm and a PBX scenario as the `pbx` peer,
-/// `calls` times, over `transport` on both legs; both SIPp instances must report no failure.
-async fn call_flow(name: &str, transport: Transport, calls: u32) -> Result<(), String> {
+/// Runs `name`-uac.xml against the SBC's access realm and `name`-uas.xml as the `pbx` peer on
+/// `pbx_port`, `calls` times at `rate` calls/s, over `transport` on both legs; both SIPp
+/// instances must report no failed call.
+async fn run_pair(
+    name: &str,
+    sbc: &sbc::app::Running,
+    pbx_port: u16,
+    transport: Transport,
+    calls: u32,
+    rate: u32,
+) -> Result<(), String> {
     let Some(sipp) = sipp() else { return Ok(()) };
-    let pbx_port = free_port(transport);
-    let pbx = format!(
-        "{}:127.0.0.1:{pbx_port}",
-        transport.as_str().to_ascii_lowercase()
-    );
-    let sbc = harness::start_with_pbx("", &pbx).await;
     let mode = if transport == Transport::Tcp {
         "t1"
     } else {
@@ -160,27 +177,27 @@ async fn call_flow(name: &str, transport: Transport, calls: u32) -> Result<(), S
         .args([
             "-nostdin",
             "-timeout",
-            "40s",
+            "120s",
             "-timeout_error",
-            "-bind_local",
+            "-buff_size",
+            "4194304",
         ])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .map_err(|e| format!("cannot start sipp uas: {e}"))?;
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    let caller = run_scenario(
+    let caller = run_scenario_at(
         &format!("{name}-uac.xml"),
-        access(&sbc, transport),
+        access(sbc, transport),
         transport,
         calls,
+        rate,
     )
     .await;
     let uas = tokio::task::spawn_blocking(move || uas.wait_with_output())
         .await
         .unwrap();
-    let calls_left = harness::series(&harness::scrape(sbc.metrics_addr).await, "sbc_calls_active");
-    sbc.shutdown().await;
     caller?;
     let uas = uas.map_err(|e| format!("sipp uas: {e}"))?;
     if !uas.status.success() {
@@ -194,6 +211,32 @@ async fn call_flow(name: &str, transport: Transport, calls: u32) -> Result<(), S
                 .join("\n")
         ));
     }
+    Ok(())
+}
+
+/// One flow, 5 calls, on an SBC of its own; the call table must be empty afterwards.
+async fn call_flow(name: &str, transport: Transport, calls: u32) -> Result<(), String> {
+    if sipp().is_none() {
+        return Ok(());
+    }
+    let pbx_port = free_port(transport);
+    let pbx = format!(
+        "{}:127.0.0.1:{pbx_port}",
+        transport.as_str().to_ascii_lowercase()
+    );
+    let sbc = harness::start_with_pbx("", &pbx).await;
+    let result = run_pair(name, &sbc, pbx_port, transport, calls, 50).await;
+    // The caller may finish a moment before the PBX's last answer closes the B leg.
+    let mut calls_left = f64::NAN;
+    for _ in 0..50 {
+        calls_left = harness::series(&harness::scrape(sbc.metrics_addr).await, "sbc_calls_active");
+        if calls_left == 0.0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    sbc.shutdown().await;
+    result?;
     if calls_left != 0.0 {
         return Err(format!("{calls_left} calls still active after {name}"));
     }
@@ -217,4 +260,132 @@ async fn sipp_call_flows_through_the_sbc() {
         }
     }
     assert!(failures.is_empty(), "\n{}", failures.join("\n\n"));
+}
+
+/// After 10,000 calls through one SBC (answered, busy, cancelled, early media, hold/resume) the
+/// call and transaction tables are back to idle. T1 is 50 ms here, so the RFC 3261 timers that
+/// keep finished transactions around (64×T1) run out in seconds; Timer D stays 32 s on UDP.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tables_return_to_idle_after_ten_thousand_calls() {
+    if sipp().is_none() {
+        return;
+    }
+    let pbx_port = free_port(Transport::Udp);
+    let sbc = harness::start_with_pbx(
+        "[sip]\nt1_ms = 50\nt2_ms = 400\n",
+        &format!("udp:127.0.0.1:{pbx_port}"),
+    )
+    .await;
+    let mut total = 0;
+    for (name, calls) in [
+        ("call", 6000),
+        ("busy", 1000),
+        ("cancel", 1000),
+        ("early", 1000),
+        ("hold", 1000),
+    ] {
+        total += calls;
+        run_pair(name, &sbc, pbx_port, Transport::Udp, calls, 400)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    assert_eq!(total, 10_000);
+    let mut idle = false;
+    let mut metrics = String::new();
+    for _ in 0..90 {
+        metrics = harness::scrape(sbc.metrics_addr).await;
+        let active: f64 = [
+            "server_invite",
+            "server_non_invite",
+            "client_invite",
+            "client_non_invite",
+        ]
+        .iter()
+        .map(|k| {
+            harness::series(
+                &metrics,
+                &format!("sbc_sip_transactions_active{{kind=\"{k}\"}}"),
+            )
+        })
+        .sum::<f64>()
+            + harness::series(&metrics, "sbc_calls_active");
+        if active == 0.0 {
+            idle = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    assert!(idle, "tables not idle after {total} calls:\n{metrics}");
+    assert_eq!(
+        harness::series(&metrics, "sbc_calls_total{peer=\"pbx\"}"),
+        10_000.0
+    );
+    sbc.shutdown().await;
+}
+
+/// Topology hiding with the realms on different addresses: the access realm on 127.0.0.1, the
+/// core realm and the PBX on 127.0.0.2. The PBX-side scenario fails on any 127.0.0.1, caller tag
+/// or caller Call-ID in the headers it receives; the caller-side one on any 127.0.0.2, PBX tag or
+/// PBX Contact user.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nothing_of_one_side_reaches_the_other() {
+    let Some(sipp) = sipp() else { return };
+    let pbx_port = std::net::UdpSocket::bind("127.0.0.2:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let text = harness::config_text_with(
+        &repo().join("certs/dev"),
+        "",
+        &format!("udp:127.0.0.2:{pbx_port}"),
+    )
+    .replace(
+        r#"listeners = ["udp:127.0.0.1:0", "tcp:127.0.0.1:0"]"#,
+        r#"listeners = ["udp:127.0.0.2:0", "tcp:127.0.0.2:0"]"#,
+    )
+    .replacen(
+        "address = \"127.0.0.1\"\nport_min = 35000",
+        "address = \"127.0.0.2\"\nport_min = 35000",
+        1,
+    );
+    let config = sbc::config::from_str(&text, &repo()).expect("config");
+    let sbc = sbc::app::start(std::sync::Arc::new(config))
+        .await
+        .expect("starts");
+    let dir = repo().join("tests/interop");
+    let uas = Command::new(sipp)
+        .args(["-sf", &dir.join("topo-uas.xml").display().to_string()])
+        .args([
+            "-i",
+            "127.0.0.2",
+            "-p",
+            &pbx_port.to_string(),
+            "-m",
+            "5",
+            "-nostdin",
+        ])
+        .args(["-timeout", "60s", "-timeout_error"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("sipp uas");
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let caller = run_scenario(
+        "topo-uac.xml",
+        access(&sbc, Transport::Udp),
+        Transport::Udp,
+        5,
+    )
+    .await;
+    let uas = tokio::task::spawn_blocking(move || uas.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    sbc.shutdown().await;
+    caller.unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        uas.status.success(),
+        "PBX side saw the caller's side:\n{}",
+        String::from_utf8_lossy(&uas.stdout)
+    );
 }
