@@ -13,6 +13,7 @@ pub mod call;
 pub mod calls;
 pub mod health;
 pub mod pipeline;
+pub mod probe;
 pub mod registrar;
 pub mod route;
 pub mod task;

@@ -9,6 +9,7 @@ use crate::b2bua::call::CallEvent;
 use crate::b2bua::calls::Calls;
 use crate::b2bua::health::{HealthPolicy, PeerHealthTable};
 use crate::b2bua::pipeline::{self, LocalIdentity, Reply};
+use crate::b2bua::probe::Probes;
 use crate::config::Config;
 use crate::config::Transport;
 use crate::error::SipError;
@@ -36,8 +37,9 @@ pub struct Core {
     pub(crate) config: Arc<Config>,
     pub(crate) health: PeerHealthTable,
     pub(crate) calls: Calls,
+    pub(crate) probes: Probes,
     identity: LocalIdentity,
-    server: Bytes,
+    pub(crate) server: Bytes,
     /// Kind of every live transaction, for the active gauge and timeout labels.
     kinds: HashMap<TxKey, TransactionKind>,
     /// INVITEs without a final response yet, kept to answer 487 when they are cancelled.
@@ -80,6 +82,7 @@ impl Core {
             layer: TransactionLayer::new(timers),
             health: PeerHealthTable::new(&config.peers, HealthPolicy::default(), now()),
             calls: Calls::default(),
+            probes: Probes::default(),
             config,
             transports,
             metrics,
@@ -106,11 +109,15 @@ impl Core {
         let (failed_tx, mut failed_rx) = mpsc::channel(FAILED_SENDS);
         self.failed = Some(failed_tx);
         loop {
-            let deadline = [self.layer.poll_timeout(), self.calls.next_deadline()]
-                .into_iter()
-                .flatten()
-                .min()
-                .map(tokio::time::Instant::from_std);
+            let deadline = [
+                self.layer.poll_timeout(),
+                self.calls.next_deadline(),
+                self.next_probe(),
+            ]
+            .into_iter()
+            .flatten()
+            .min()
+            .map(tokio::time::Instant::from_std);
             let timer = async move {
                 match deadline {
                     Some(t) => tokio::time::sleep_until(t).await,
@@ -127,6 +134,7 @@ impl Core {
                     self.layer.handle_timeout(now);
                     self.flush(true);
                     self.call_timers(now);
+                    self.send_probes(now);
                     self.flush(false);
                 }
                 Some(key) = failed_rx.recv() => {
@@ -392,6 +400,8 @@ impl Core {
                     None => trace!("ACK for a 2xx outside any dialog, ignored"),
                 }
             }
+            TxEvent::Response { key, response }
+                if self.probe_result(&key, response.status(), now) => {}
             TxEvent::Response { key, response } => match self.calls.by_tx(&key) {
                 Some((id, leg)) => self.call_event(
                     id,
@@ -409,12 +419,18 @@ impl Core {
                 if let (Some(kind), Some(label)) = (self.kinds.get(&key), timer_label(timer)) {
                     self.metrics.transaction_timeout(*kind, label);
                 }
+                if self.probe_result(&key, None, now) {
+                    return;
+                }
                 if let Some((id, leg)) = self.calls.by_tx(&key) {
                     self.call_event(id, CallEvent::TxTimeout { leg, tx: key }, now);
                 }
             }
             TxEvent::TransportError { key } => {
                 debug!(?key, "transport error on a transaction");
+                if self.probe_result(&key, None, now) {
+                    return;
+                }
                 if let Some((id, leg)) = self.calls.by_tx(&key) {
                     self.call_event(id, CallEvent::TransportError { leg, tx: key }, now);
                 }

@@ -57,6 +57,7 @@ pub struct Metrics {
     calls_failed: Family<PeerStatusLabels, Counter>,
     calls_active: Gauge,
     call_setup: Family<StageLabels, Histogram, fn() -> Histogram>,
+    peer_up: Family<PeerLabels, Gauge>,
 }
 
 /// Buckets of `sbc_call_setup_seconds`: 10 ms to about 164 s.
@@ -168,6 +169,11 @@ impl Metrics {
                 );
                 f
             },
+            peer_up: family(
+                &mut r,
+                names::PEER_UP,
+                "Whether a peer has an available address (1) or none (0)",
+            ),
             registry: r,
         }
         .with_known_series()
@@ -234,6 +240,15 @@ impl Metrics {
                 })
                 .inc();
         }
+    }
+
+    /// Records whether `peer` has an available address.
+    pub fn peer_up(&self, peer: &str, up: bool) {
+        self.peer_up
+            .get_or_create(&PeerLabels {
+                peer: peer.to_owned(),
+            })
+            .set(i64::from(up));
     }
 
     /// Calls in progress.

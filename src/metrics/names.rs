@@ -71,6 +71,10 @@ pub const CALLS_FAILED: &str = "sbc_calls_failed";
 /// Calls in progress (either leg alive).
 pub const CALLS_ACTIVE: &str = "sbc_calls_active";
 
+/// Whether a peer has at least one address available (1) or none (0), from OPTIONS probes and
+/// call outcomes.
+pub const PEER_UP: &str = "sbc_peer_up";
+
 /// Time from the caller's INVITE to the first ringing (180/183) and to the answer (2xx).
 pub const CALL_SETUP_SECONDS: &str = "sbc_call_setup_seconds";
 
@@ -97,6 +101,7 @@ pub const ALL: &[&str] = &[
     CALLS_FAILED,
     CALLS_ACTIVE,
     CALL_SETUP_SECONDS,
+    PEER_UP,
 ];
 
 #[cfg(test)]

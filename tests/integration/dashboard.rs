@@ -50,6 +50,7 @@ fn exposition() -> String {
     m.tls_handshake_failed("access");
     m.tls_reload("access", ReloadResult::Error);
     m.tls_certificate_expiry("access", 2_000_000_000);
+    m.peer_up("pbx", false);
     m.call_started("pbx");
     m.call_ringing(std::time::Duration::from_millis(80));
     m.call_answered("pbx", std::time::Duration::from_millis(900));

@@ -9,4 +9,5 @@ mod harness;
 mod interop;
 mod limits;
 mod outbound;
+mod peers;
 mod tls;
