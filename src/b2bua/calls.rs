@@ -7,7 +7,8 @@
 use crate::b2bua::call::{
     Action, Call, CallEvent, CallPlan, CallTimer, CallTimers, HeaderPolicy, Leg, LegIdentity,
 };
-use crate::b2bua::route::{self, NoRoute, RouteDecision, Source};
+use crate::b2bua::health::AddressKey;
+use crate::b2bua::route::{self, Candidate, NoRoute, RouteDecision, Source};
 use crate::b2bua::task::Core;
 use crate::config::{Host as ConfigHost, Transport};
 use crate::metrics::labels::Direction;
@@ -17,7 +18,7 @@ use crate::sip::transaction::TxKey;
 use crate::sip::uri::{Host, SipUri, Uri};
 use crate::transport::{ListenerId, Target};
 use bytes::Bytes;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::time::Instant;
 use tracing::debug;
@@ -36,6 +37,18 @@ pub(crate) struct CallEntry {
     started: Instant,
     rang: bool,
     answered: bool,
+    /// A's INVITE, kept so a new B leg can be started on failover.
+    invite: Message,
+    /// The Request-URI user after number manipulation.
+    user: Option<String>,
+    /// Addresses still to try, in failover order.
+    remaining: VecDeque<Candidate>,
+    /// The address the current B leg goes to (the health key).
+    address: AddressKey,
+    /// The current B leg's INVITE transaction.
+    b_invite: Option<TxKey>,
+    /// Whether the call has sent anything to A (then failover would be visible: no more).
+    a_heard: bool,
 }
 
 /// Every live call and its indexes.
@@ -98,6 +111,25 @@ impl Calls {
         self.wheel.remove(&slot);
         self.timers.remove(&(id, timer));
         Some((id, timer))
+    }
+
+    /// Forgets the current B leg of call `id` (its Call-ID, transactions and timers) before a new
+    /// B leg replaces it.
+    fn clear_leg_b(&mut self, id: u64) {
+        if let Some(entry) = self.calls.get(&id) {
+            self.by_call_id.remove(&entry.b_call_id);
+        }
+        self.by_tx
+            .retain(|_, (call, leg)| !(*call == id && *leg == Leg::B));
+        let timers: Vec<CallTimer> = self
+            .timers
+            .keys()
+            .filter(|(c, _)| *c == id)
+            .map(|(_, t)| *t)
+            .collect();
+        for t in timers {
+            self.cancel_timer(id, t);
+        }
     }
 
     fn remove(&mut self, id: u64) -> Option<CallEntry> {
@@ -193,10 +225,10 @@ impl Core {
             &source,
             &uri,
         );
-        let (user, candidate) = match decision {
+        let (user, candidates) = match decision {
             Ok(RouteDecision::Peer {
                 user, candidates, ..
-            }) => (user, candidates.into_iter().next()),
+            }) => (user, VecDeque::from(candidates)),
             Ok(RouteDecision::Registered { .. }) => {
                 // Calls to registered phones need the registration relay wired in.
                 return self.reply(&key, &invite, &from, 480, Vec::new());
@@ -212,39 +244,90 @@ impl Core {
                 return self.reply(&key, &invite, &from, no.status(), extra);
             }
         };
-        let Some(candidate) = candidate else {
-            return self.reply(&key, &invite, &from, 503, Vec::new());
+        let Ok(a_call_id) = invite.call_id() else {
+            return;
         };
-        let Some(peer) = self.config.peer(&candidate.peer) else {
-            return self.reply(&key, &invite, &from, 500, Vec::new());
-        };
+        let mut remaining = candidates;
+        let mut last_status = 503;
+        while let Some(candidate) = remaining.pop_front() {
+            let (plan, b) = match self.plan_for(&candidate, user.as_deref(), &invite, from.listener)
+            {
+                Ok(planned) => planned,
+                Err(status) => {
+                    last_status = status;
+                    continue;
+                }
+            };
+            let (call, actions) = Call::new(&invite, plan, now);
+            self.calls.next_id += 1;
+            let id = self.calls.next_id;
+            let b_call_id = call.b_call_id();
+            debug!(call = id, peer = %candidate.peer, "call routed");
+            self.calls
+                .by_call_id
+                .insert(a_call_id.as_bytes().clone(), (id, Leg::A));
+            self.calls
+                .by_call_id
+                .insert(b_call_id.clone(), (id, Leg::B));
+            self.calls.by_tx.insert(key, (id, Leg::A));
+            self.metrics.call_started(&candidate.peer);
+            self.calls.calls.insert(
+                id,
+                CallEntry {
+                    call,
+                    a: from,
+                    b,
+                    a_call_id: a_call_id.as_bytes().clone(),
+                    b_call_id,
+                    peer: candidate.peer.clone(),
+                    started: now,
+                    rang: false,
+                    answered: false,
+                    invite,
+                    user,
+                    remaining,
+                    address: AddressKey {
+                        peer: candidate.peer,
+                        index: candidate.index,
+                    },
+                    b_invite: None,
+                    a_heard: false,
+                },
+            );
+            self.execute(id, actions, now);
+            return;
+        }
+        self.reply(&key, &invite, &from, last_status, Vec::new());
+    }
+
+    /// The plan and B-leg target for one candidate address, or the status to answer with.
+    fn plan_for(
+        &self,
+        candidate: &Candidate,
+        user: Option<&str>,
+        invite: &Message,
+        a_listener: ListenerId,
+    ) -> Result<(CallPlan, Target), u16> {
+        let peer = self.config.peer(&candidate.peer).ok_or(500u16)?;
         let ConfigHost::Ip(peer_ip) = candidate.address.host else {
             // Peers are addressed by IP until DNS resolution (RFC 3263) is in place.
             debug!(peer = %candidate.peer, "peer address is a host name; not resolvable here");
-            return self.reply(&key, &invite, &from, 503, Vec::new());
+            return Err(503);
         };
         let transport = candidate.address.transport;
-        let Some(b_listener) = self.listener_for(&peer.realm, transport) else {
-            return self.reply(&key, &invite, &from, 503, Vec::new());
-        };
-        let (Some(a_local), Some(b_local)) = (
-            self.leg_identity(from.listener),
-            self.leg_identity(b_listener),
-        ) else {
-            return self.reply(&key, &invite, &from, 500, Vec::new());
-        };
+        let b_listener = self.listener_for(&peer.realm, transport).ok_or(503u16)?;
+        let a_local = self.leg_identity(a_listener).ok_or(500u16)?;
+        let b_local = self.leg_identity(b_listener).ok_or(500u16)?;
         let remote = SocketAddr::new(peer_ip, candidate.address.port);
         let mut b_uri = SipUri::new(Host::from(peer_ip), Some(remote.port()));
-        b_uri.set_user(user.map(Bytes::from));
+        b_uri.set_user(user.map(|u| Bytes::from(u.to_owned())));
         if transport != Transport::Udp {
             b_uri.params_mut().set(
                 "transport",
                 Some(Bytes::from(transport.as_str().to_ascii_lowercase())),
             );
         }
-        let Ok(a_from) = invite.from_header() else {
-            return self.reply(&key, &invite, &from, 400, Vec::new());
-        };
+        let a_from = invite.from_header().map_err(|_| 400u16)?;
         // Topology hiding: B sees the caller's user and display name at the SBC's address.
         let mut from_uri = SipUri::new(b_local.host.clone(), None);
         if let Uri::Sip(sip) = &a_from.uri {
@@ -269,49 +352,88 @@ impl Core {
             user_agent: Bytes::from(self.config.sip.user_agent.clone()),
             allow_refer: false,
         };
-        let Ok(a_call_id) = invite.call_id() else {
-            return;
-        };
-        let (call, actions) = Call::new(&invite, plan, now);
-        self.calls.next_id += 1;
-        let id = self.calls.next_id;
-        let b_call_id = call.b_call_id();
         let b = Target {
             listener: b_listener,
             transport,
             remote,
             conn: None,
         };
-        debug!(call = id, peer = %candidate.peer, "call routed");
-        self.calls
-            .by_call_id
-            .insert(a_call_id.as_bytes().clone(), (id, Leg::A));
-        self.calls
-            .by_call_id
-            .insert(b_call_id.clone(), (id, Leg::B));
-        self.calls.by_tx.insert(key, (id, Leg::A));
-        self.calls.calls.insert(
-            id,
-            CallEntry {
-                call,
-                a: from,
-                b,
-                a_call_id: a_call_id.as_bytes().clone(),
-                b_call_id,
-                peer: candidate.peer.clone(),
-                started: now,
-                rang: false,
-                answered: false,
-            },
-        );
-        self.metrics.call_started(&candidate.peer);
-        self.execute(id, actions, now);
+        Ok((plan, b))
+    }
+
+    /// Starts a new B leg toward the next address after the current one failed with 408/503,
+    /// a timeout or a transport error (RFC 3263 §4.3 style failover), while the caller has seen
+    /// nothing but 100 Trying. Returns false when no address is left (the caller then gets the
+    /// failure).
+    fn retarget(&mut self, id: u64, now: Instant) -> bool {
+        loop {
+            let Some(entry) = self.calls.calls.get_mut(&id) else {
+                return false;
+            };
+            let Some(candidate) = entry.remaining.pop_front() else {
+                return false;
+            };
+            let (user, invite, a_listener) =
+                (entry.user.clone(), entry.invite.clone(), entry.a.listener);
+            let Ok((plan, b)) = self.plan_for(&candidate, user.as_deref(), &invite, a_listener)
+            else {
+                continue;
+            };
+            let (call, actions) = Call::new(&invite, plan, now);
+            self.calls.clear_leg_b(id);
+            let Some(entry) = self.calls.calls.get_mut(&id) else {
+                return false;
+            };
+            debug!(call = id, peer = %candidate.peer, index = candidate.index, "failing over");
+            entry.call = call;
+            entry.b = b;
+            entry.b_invite = None;
+            entry.b_call_id = entry.call.b_call_id();
+            entry.peer = candidate.peer.clone();
+            entry.address = AddressKey {
+                peer: candidate.peer,
+                index: candidate.index,
+            };
+            let b_call_id = entry.b_call_id.clone();
+            self.calls.by_call_id.insert(b_call_id, (id, Leg::B));
+            self.execute(id, actions, now);
+            return true;
+        }
     }
 
     /// Feeds an event to call `id` and executes what it decides.
     pub(crate) fn call_event(&mut self, id: u64, event: CallEvent, now: Instant) {
         if let CallEvent::Request { leg, tx, .. } = &event {
             self.calls.by_tx.insert(tx.clone(), (id, *leg));
+        }
+        let Some(entry) = self.calls.calls.get(&id) else {
+            return;
+        };
+        // Outcome of the B leg's INVITE: peer health, and failover while A has heard nothing.
+        let outcome = match &event {
+            CallEvent::Response {
+                leg: Leg::B,
+                response,
+                tx,
+            } if entry.b_invite.as_ref() == Some(tx) => {
+                response.status().filter(|s| *s >= 200).map(Some)
+            }
+            CallEvent::TxTimeout { leg: Leg::B, tx }
+            | CallEvent::TransportError { leg: Leg::B, tx }
+                if entry.b_invite.as_ref() == Some(tx) =>
+            {
+                Some(None)
+            }
+            _ => None,
+        };
+        if let Some(status) = outcome {
+            let address = entry.address.clone();
+            let failover =
+                !entry.a_heard && !entry.remaining.is_empty() && route::should_failover(status);
+            self.health.on_call_result(&address, status, now);
+            if failover && self.retarget(id, now) {
+                return;
+            }
         }
         let Some(entry) = self.calls.calls.get_mut(&id) else {
             return;
@@ -337,9 +459,17 @@ impl Core {
                     } else {
                         crate::metrics::labels::TransactionKind::ClientNonInvite
                     };
+                    let initial_invite = leg == Leg::B
+                        && kind == crate::metrics::labels::TransactionKind::ClientInvite
+                        && request.to_header().ok().is_some_and(|t| t.tag().is_none());
                     match self.layer.send_request(request, to, reliable, now) {
                         Ok(key) => {
                             self.started(&key, kind);
+                            if initial_invite {
+                                if let Some(entry) = self.calls.calls.get_mut(&id) {
+                                    entry.b_invite = Some(key.clone());
+                                }
+                            }
                             self.calls.by_tx.insert(key, (id, leg));
                         }
                         Err(e) => {
@@ -350,6 +480,9 @@ impl Core {
                 Action::SendResponse { tx, response, leg } => {
                     self.count_out(&response, &target(leg));
                     if leg == Leg::A {
+                        if let Some(entry) = self.calls.calls.get_mut(&id) {
+                            entry.a_heard = true;
+                        }
                         self.setup_milestone(id, &response, now);
                     }
                     if let Err(e) = self.layer.respond(&tx, response, now) {

@@ -389,3 +389,46 @@ async fn nothing_of_one_side_reaches_the_other() {
         String::from_utf8_lossy(&uas.stdout)
     );
 }
+
+/// Failover: the PBX's first address answers every INVITE with 503, the second works. Every call
+/// succeeds — the caller never sees the 503 — and the 503s were really received.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failover_to_the_next_address_on_503() {
+    let Some(sipp) = sipp() else { return };
+    let bad = free_port(Transport::Udp);
+    let good = free_port(Transport::Udp);
+    let sbc = harness::start_with_pbx(
+        "",
+        &format!("udp:127.0.0.1:{bad}\", \"udp:127.0.0.1:{good}"),
+    )
+    .await;
+    let dir = repo().join("tests/interop");
+    let mut unavailable = Command::new(sipp)
+        .args([
+            "-sf",
+            &dir.join("unavailable-uas.xml").display().to_string(),
+        ])
+        .args(["-i", "127.0.0.1", "-p", &bad.to_string(), "-nostdin"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("sipp");
+    let result = run_pair("call", &sbc, good, Transport::Udp, 5, 10).await;
+    let metrics = harness::scrape(sbc.metrics_addr).await;
+    let _ = unavailable.kill();
+    let _ = unavailable.wait();
+    sbc.shutdown().await;
+    result.unwrap_or_else(|e| panic!("{e}"));
+    let refused = harness::series(
+        &metrics,
+        "sbc_sip_responses_total{status_class=\"5xx\",method=\"INVITE\",realm=\"core\",transport=\"udp\",direction=\"in\"}",
+    );
+    assert!(
+        refused >= 1.0,
+        "the first address never answered 503:\n{metrics}"
+    );
+    assert_eq!(
+        harness::series(&metrics, "sbc_calls_answered_total{peer=\"pbx\"}"),
+        5.0
+    );
+}
