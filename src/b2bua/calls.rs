@@ -177,7 +177,7 @@ fn identity(
 }
 
 impl Core {
-    fn listener_for(&self, realm: &str, transport: Transport) -> Option<ListenerId> {
+    pub(crate) fn listener_for(&self, realm: &str, transport: Transport) -> Option<ListenerId> {
         self.transports
             .listeners()
             .iter()
@@ -229,9 +229,8 @@ impl Core {
             Ok(RouteDecision::Peer {
                 user, candidates, ..
             }) => (user, VecDeque::from(candidates)),
-            Ok(RouteDecision::Registered { .. }) => {
-                // Calls to registered phones need the registration relay wired in.
-                return self.reply(&key, &invite, &from, 480, Vec::new());
+            Ok(RouteDecision::Registered { user, .. }) => {
+                return self.call_registered(key, invite, from, &user, now);
             }
             Err(no) => {
                 let extra = match no {
@@ -300,6 +299,71 @@ impl Core {
         self.reply(&key, &invite, &from, last_status, Vec::new());
     }
 
+    /// A call to a phone registered through the SBC: the Request-URI user is the binding key of
+    /// the Contact the PBX was given; the call goes over the flow the phone registered on.
+    fn call_registered(
+        &mut self,
+        key: TxKey,
+        invite: Message,
+        from: Target,
+        user: &str,
+        now: Instant,
+    ) {
+        let Some(binding) = self.registrar.lookup(user.as_bytes()).cloned() else {
+            return self.reply(&key, &invite, &from, 404, Vec::new());
+        };
+        let Ok(aor) = Uri::parse(&Bytes::from(binding.aor.clone())) else {
+            return self.reply(&key, &invite, &from, 500, Vec::new());
+        };
+        let plan = match self.build_plan(
+            &invite,
+            from.listener,
+            binding.flow.listener,
+            binding.contact.clone(),
+            NameAddr::new(aor),
+        ) {
+            Ok(plan) => plan,
+            Err(status) => return self.reply(&key, &invite, &from, status, Vec::new()),
+        };
+        let Ok(a_call_id) = invite.call_id() else {
+            return;
+        };
+        let (call, actions) = Call::new(&invite, plan, now);
+        self.calls.next_id += 1;
+        let id = self.calls.next_id;
+        let b_call_id = call.b_call_id();
+        self.calls
+            .by_call_id
+            .insert(a_call_id.as_bytes().clone(), (id, Leg::A));
+        self.calls
+            .by_call_id
+            .insert(b_call_id.clone(), (id, Leg::B));
+        self.calls.by_tx.insert(key, (id, Leg::A));
+        let peer = "registered".to_owned();
+        self.metrics.call_started(&peer);
+        self.calls.calls.insert(
+            id,
+            CallEntry {
+                call,
+                a: from,
+                b: binding.flow.clone(),
+                a_call_id: a_call_id.as_bytes().clone(),
+                b_call_id,
+                peer: peer.clone(),
+                started: now,
+                rang: false,
+                answered: false,
+                invite,
+                user: None,
+                remaining: VecDeque::new(),
+                address: AddressKey { peer, index: 0 },
+                b_invite: None,
+                a_heard: false,
+            },
+        );
+        self.execute(id, actions, now);
+    }
+
     /// The plan and B-leg target for one candidate address, or the status to answer with.
     fn plan_for(
         &self,
@@ -316,8 +380,6 @@ impl Core {
         };
         let transport = candidate.address.transport;
         let b_listener = self.listener_for(&peer.realm, transport).ok_or(503u16)?;
-        let a_local = self.leg_identity(a_listener).ok_or(500u16)?;
-        let b_local = self.leg_identity(b_listener).ok_or(500u16)?;
         let remote = SocketAddr::new(peer_ip, candidate.address.port);
         let mut b_uri = SipUri::new(Host::from(peer_ip), Some(remote.port()));
         b_uri.set_user(user.map(|u| Bytes::from(u.to_owned())));
@@ -327,6 +389,33 @@ impl Core {
                 Some(Bytes::from(transport.as_str().to_ascii_lowercase())),
             );
         }
+        let plan = self.build_plan(
+            invite,
+            a_listener,
+            b_listener,
+            Uri::Sip(b_uri.clone()),
+            NameAddr::new(Uri::Sip(b_uri)),
+        )?;
+        let b = Target {
+            listener: b_listener,
+            transport,
+            remote,
+            conn: None,
+        };
+        Ok((plan, b))
+    }
+
+    /// The plan of a call from `a_listener` to `request_uri` over `b_listener`.
+    fn build_plan(
+        &self,
+        invite: &Message,
+        a_listener: ListenerId,
+        b_listener: ListenerId,
+        request_uri: Uri,
+        b_to: NameAddr,
+    ) -> Result<CallPlan, u16> {
+        let a_local = self.leg_identity(a_listener).ok_or(500u16)?;
+        let b_local = self.leg_identity(b_listener).ok_or(500u16)?;
         let a_from = invite.from_header().map_err(|_| 400u16)?;
         // Topology hiding: B sees the caller's user and display name at the SBC's address.
         let mut from_uri = SipUri::new(b_local.host.clone(), None);
@@ -335,10 +424,10 @@ impl Core {
         }
         let mut b_from = NameAddr::new(Uri::Sip(from_uri));
         b_from.display = a_from.display.clone();
-        let plan = CallPlan {
-            request_uri: Uri::Sip(b_uri.clone()),
+        Ok(CallPlan {
+            request_uri,
             b_from,
-            b_to: NameAddr::new(Uri::Sip(b_uri)),
+            b_to,
             b_route: Vec::new(),
             a_local,
             b_local,
@@ -351,14 +440,7 @@ impl Core {
             headers: HeaderPolicy::default(),
             user_agent: Bytes::from(self.config.sip.user_agent.clone()),
             allow_refer: false,
-        };
-        let b = Target {
-            listener: b_listener,
-            transport,
-            remote,
-            conn: None,
-        };
-        Ok((plan, b))
+        })
     }
 
     /// Starts a new B leg toward the next address after the current one failed with 408/503,

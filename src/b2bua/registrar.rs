@@ -178,8 +178,9 @@ impl<F: Clone + PartialEq> Registrar<F> {
         ) else {
             return Decision::Reject(400);
         };
+        // RFC 3261 §10.3 step 3: an address of record that is not one (not a SIP URI) → 404.
         let Some(aor) = aor_of(&to.uri) else {
-            return Decision::Reject(400);
+            return Decision::Reject(404);
         };
         let default_expires = match request.expires() {
             Ok(e) => e.map_or(3600, |e| e.0),

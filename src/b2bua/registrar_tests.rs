@@ -300,3 +300,17 @@ fn malformed_registers_are_rejected() {
         Decision::Reject(400)
     );
 }
+
+#[test]
+fn a_non_sip_address_of_record_is_not_found() {
+    let mut reg: Registrar<Flow> = Registrar::new(RegistrarConfig::default());
+    let mut next = keys();
+    let text = "REGISTER sip:example.com SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.21:5060;branch=z9hG4bKkdjuw\r\n\
+                From: <http://www.example.com>;tag=3\r\nTo: isbn:2983792873\r\nCall-ID: u@h\r\n\
+                CSeq: 2 REGISTER\r\nContact: <name:John_Smith>\r\nContent-Length: 0\r\n\r\n";
+    let request = parse_datagram(Bytes::from(text), &Limits::DEFAULT).unwrap();
+    assert_eq!(
+        reg.on_register(&request, "udp:a", false, t0(), &mut next),
+        Decision::Reject(404)
+    );
+}

@@ -10,6 +10,8 @@ use crate::b2bua::calls::Calls;
 use crate::b2bua::health::{HealthPolicy, PeerHealthTable};
 use crate::b2bua::pipeline::{self, LocalIdentity, Reply};
 use crate::b2bua::probe::Probes;
+use crate::b2bua::register::PendingRegisters;
+use crate::b2bua::registrar::{Registrar, RegistrarConfig};
 use crate::config::Config;
 use crate::config::Transport;
 use crate::error::SipError;
@@ -38,6 +40,10 @@ pub struct Core {
     pub(crate) health: PeerHealthTable,
     pub(crate) calls: Calls,
     pub(crate) probes: Probes,
+    pub(crate) registrar: Registrar<Target>,
+    pub(crate) pending_registers: PendingRegisters,
+    /// Per-process secret for identifiers derived from the other side's (REGISTER relay).
+    pub(crate) secret: [u8; 16],
     identity: LocalIdentity,
     pub(crate) server: Bytes,
     /// Kind of every live transaction, for the active gauge and timeout labels.
@@ -83,6 +89,14 @@ impl Core {
             health: PeerHealthTable::new(&config.peers, HealthPolicy::default(), now()),
             calls: Calls::default(),
             probes: Probes::default(),
+            registrar: Registrar::new(RegistrarConfig::default()),
+            pending_registers: PendingRegisters::default(),
+            secret: {
+                let mut raw = [0u8; 16];
+                getrandom::fill(&mut raw)
+                    .expect("the operating system's random source is available");
+                raw
+            },
             config,
             transports,
             metrics,
@@ -135,6 +149,9 @@ impl Core {
                     self.flush(true);
                     self.call_timers(now);
                     self.send_probes(now);
+                    for gone in self.registrar.expire(now) {
+                        debug!(aor = %gone.aor, "registration expired");
+                    }
                     self.flush(false);
                 }
                 Some(key) = failed_rx.recv() => {
@@ -333,6 +350,9 @@ impl Core {
                     None if key.method() == &Method::Invite && !has_to_tag => {
                         self.new_call(key, request, from, now)
                     }
+                    None if key.method() == &Method::Register => {
+                        self.register(key, request, from, now)
+                    }
                     // A request inside a dialog this SBC does not have (RFC 3261 §12.2.2).
                     None if has_to_tag => self.reply(&key, &request, &from, 481, Vec::new()),
                     None => {
@@ -402,6 +422,8 @@ impl Core {
             }
             TxEvent::Response { key, response }
                 if self.probe_result(&key, response.status(), now) => {}
+            TxEvent::Response { key, response }
+                if self.register_response(&key, Some(&response), now) => {}
             TxEvent::Response { key, response } => match self.calls.by_tx(&key) {
                 Some((id, leg)) => self.call_event(
                     id,
@@ -419,7 +441,7 @@ impl Core {
                 if let (Some(kind), Some(label)) = (self.kinds.get(&key), timer_label(timer)) {
                     self.metrics.transaction_timeout(*kind, label);
                 }
-                if self.probe_result(&key, None, now) {
+                if self.probe_result(&key, None, now) || self.register_response(&key, None, now) {
                     return;
                 }
                 if let Some((id, leg)) = self.calls.by_tx(&key) {
@@ -428,7 +450,7 @@ impl Core {
             }
             TxEvent::TransportError { key } => {
                 debug!(?key, "transport error on a transaction");
-                if self.probe_result(&key, None, now) {
+                if self.probe_result(&key, None, now) || self.register_response(&key, None, now) {
                     return;
                 }
                 if let Some((id, leg)) = self.calls.by_tx(&key) {

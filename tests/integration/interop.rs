@@ -432,3 +432,88 @@ async fn failover_to_the_next_address_on_503() {
         5.0
     );
 }
+
+/// Registration relay: a phone registers through the SBC (the PBX's 401 challenge and the phone's
+/// credentials pass through), gets the short phone-side expiry, and a call the PBX then places to
+/// the Contact it was given reaches the phone over the flow it registered on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn register_through_a_challenge_then_receive_a_call() {
+    let Some(sipp) = sipp() else { return };
+    let pbx_port = free_port(Transport::Udp);
+    let extra = "[[routes]]\nfrom_realm = \"core\"\nto_registered = true\nto_realm = \"access\"\n";
+    let sbc = harness::start_with_pbx(extra, &format!("udp:127.0.0.1:{pbx_port}")).await;
+    let dir = repo().join("tests/interop");
+    let pbx = Command::new(sipp)
+        .args(["-sf", &dir.join("pbx-registrar.xml").display().to_string()])
+        .args([
+            "-i",
+            "127.0.0.1",
+            "-p",
+            &pbx_port.to_string(),
+            "-m",
+            "1",
+            "-nostdin",
+        ])
+        .args(["-timeout", "30s", "-timeout_error"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("sipp pbx");
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let phone_port = free_port(Transport::Udp);
+    let access_addr = access(&sbc, Transport::Udp).to_string();
+    let phone = tokio::task::spawn_blocking({
+        let dir = dir.clone();
+        move || {
+            Command::new(sipp)
+                .arg(access_addr)
+                .args(["-sf", &dir.join("phone-register.xml").display().to_string()])
+                .args([
+                    "-oocsf",
+                    &dir.join("phone-answer.xml").display().to_string(),
+                ])
+                .args([
+                    "-i",
+                    "127.0.0.1",
+                    "-p",
+                    &phone_port.to_string(),
+                    "-m",
+                    "1",
+                    "-nostdin",
+                ])
+                .args(["-timeout", "30s", "-timeout_error"])
+                .output()
+        }
+    })
+    .await
+    .unwrap()
+    .expect("sipp phone");
+    let pbx = tokio::task::spawn_blocking(move || pbx.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    let metrics = harness::scrape(sbc.metrics_addr).await;
+    sbc.shutdown().await;
+    let summary = |out: &[u8]| {
+        String::from_utf8_lossy(out)
+            .lines()
+            .filter(|l| l.contains("Failed") || l.contains("Successful"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert!(
+        phone.status.success(),
+        "phone side failed:\n{}\n{}",
+        summary(&phone.stdout),
+        String::from_utf8_lossy(&phone.stderr)
+    );
+    assert!(
+        pbx.status.success(),
+        "PBX side failed:\n{}",
+        summary(&pbx.stdout)
+    );
+    assert_eq!(
+        harness::series(&metrics, "sbc_calls_answered_total{peer=\"registered\"}"),
+        1.0,
+        "{metrics}"
+    );
+}

@@ -1,0 +1,338 @@
+//! Registration relay in the signaling task (shell glue, no I/O of its own): RFC 3261 §10 through
+//! the [`Registrar`](crate::b2bua::registrar::Registrar). A phone's REGISTER is answered from
+//! cache or relayed to the PBX the routes name, with the SBC's own Via, a Call-ID and From tag
+//! derived from the phone's (so refreshes stay one registration at the PBX, while nothing of the
+//! phone's identifiers crosses), and Contacts `<sip:KEY@sbc>` whose opaque key finds the binding
+//! again. Digest challenges (401/407) and the phone's credentials pass through untouched.
+
+use crate::b2bua::registrar::{Decision, ForwardContact};
+use crate::b2bua::route::{self, RouteDecision, Source};
+use crate::b2bua::task::Core;
+use crate::config::Host as ConfigHost;
+use crate::metrics::labels::TransactionKind;
+use crate::sip::header::{Contact, HeaderName, NameAddr, Via};
+use crate::sip::message::{Header, Headers, Message, RequestLine, SIP_2_0, StartLine};
+use crate::sip::method::Method;
+use crate::sip::transaction::{TxKey, branch_from};
+use crate::sip::uri::{Host, SipUri, Uri};
+use crate::transport::Target;
+use aws_lc_rs::digest::{SHA256, digest};
+use bytes::{Bytes, BytesMut};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::time::Instant;
+use tracing::debug;
+
+/// A REGISTER relayed to the PBX, waiting for its answer.
+pub(crate) struct PendingRegister {
+    phone_tx: TxKey,
+    request: Message,
+    from: Target,
+    sent: Vec<ForwardContact>,
+}
+
+/// Relayed REGISTERs by the SBC's client transaction.
+pub(crate) type PendingRegisters = HashMap<TxKey, PendingRegister>;
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Core {
+    /// `secret`-keyed hash of `value`, hex, 32 characters: stable for the process, unlinkable.
+    fn derive(&self, value: &[u8]) -> String {
+        let mut input = self.secret.to_vec();
+        input.extend_from_slice(value);
+        hex(&digest(&SHA256, &input).as_ref()[..16])
+    }
+
+    /// A REGISTER from a phone.
+    pub(crate) fn register(&mut self, key: TxKey, request: Message, from: Target, now: Instant) {
+        let Some(info) = self.transports.listener(from.listener).cloned() else {
+            return;
+        };
+        let Ok(uri) = request.request_uri() else {
+            return self.reply(&key, &request, &from, 400, Vec::new());
+        };
+        let source = Source {
+            realm: &info.realm_name,
+            peer: None,
+        };
+        let candidate = match route::route(
+            &self.config.routes,
+            &self.config.peers,
+            &self.health.at(now),
+            &source,
+            &uri,
+        ) {
+            Ok(RouteDecision::Peer { candidates, .. }) => candidates.into_iter().next(),
+            Ok(RouteDecision::Registered { .. }) => None,
+            Err(no) => return self.reply(&key, &request, &from, no.status(), Vec::new()),
+        };
+        let Some(candidate) = candidate else {
+            return self.reply(&key, &request, &from, 404, Vec::new());
+        };
+        let ConfigHost::Ip(ip) = candidate.address.host else {
+            return self.reply(&key, &request, &from, 503, Vec::new());
+        };
+        let Some(peer) = self.config.peer(&candidate.peer) else {
+            return;
+        };
+        let Some(listener) = self.listener_for(&peer.realm, candidate.address.transport) else {
+            return self.reply(&key, &request, &from, 503, Vec::new());
+        };
+        let reliable = from.reliable();
+        let mut next_key = || Bytes::from(hex(&random::<12>()));
+        let decision =
+            self.registrar
+                .on_register(&request, from.clone(), reliable, now, &mut next_key);
+        match decision {
+            Decision::Reject(status) => self.reply(&key, &request, &from, status, Vec::new()),
+            Decision::Cached { expires } => {
+                let contacts = phone_contacts(&request, expires);
+                self.reply(&key, &request, &from, 200, contacts);
+            }
+            Decision::Forward(sent) => {
+                let Some(local) = self.transports.listener(listener).map(|l| l.local) else {
+                    return;
+                };
+                let relayed = self.relayed_register(
+                    &request,
+                    &sent,
+                    local,
+                    candidate.address.transport.as_str(),
+                );
+                let target = Target {
+                    listener,
+                    transport: candidate.address.transport,
+                    remote: SocketAddr::new(ip, candidate.address.port),
+                    conn: None,
+                };
+                let to_reliable = target.reliable();
+                match self.layer.send_request(relayed, target, to_reliable, now) {
+                    Ok(tx) => {
+                        self.started(&tx, TransactionKind::ClientNonInvite);
+                        self.pending_registers.insert(
+                            tx,
+                            PendingRegister {
+                                phone_tx: key,
+                                request,
+                                from,
+                                sent,
+                            },
+                        );
+                    }
+                    Err(e) => {
+                        debug!(error = %e, "relayed REGISTER refused by the transaction layer");
+                        self.reply(&key, &request, &from, 500, Vec::new());
+                    }
+                }
+            }
+        }
+    }
+
+    /// The answer (or, with `None`, the timeout) of a relayed REGISTER; false when `key` is not
+    /// one.
+    pub(crate) fn register_response(
+        &mut self,
+        key: &TxKey,
+        response: Option<&Message>,
+        now: Instant,
+    ) -> bool {
+        if let Some(code) = response.and_then(Message::status) {
+            if code < 200 {
+                return self.pending_registers.contains_key(key);
+            }
+        }
+        let Some(pending) = self.pending_registers.remove(key) else {
+            return false;
+        };
+        let reliable = pending.from.reliable();
+        match response {
+            None => self.reply(
+                &pending.phone_tx,
+                &pending.request,
+                &pending.from,
+                504,
+                Vec::new(),
+            ),
+            Some(response) => {
+                let code = response.status().unwrap_or(500);
+                match self
+                    .registrar
+                    .on_pbx_response(&pending.sent, response, reliable, now)
+                {
+                    Some(expires) => {
+                        let contacts = phone_contacts(&pending.request, expires);
+                        self.reply(
+                            &pending.phone_tx,
+                            &pending.request,
+                            &pending.from,
+                            200,
+                            contacts,
+                        );
+                    }
+                    None => {
+                        // Challenges and failures reach the phone with what it needs to react.
+                        let extra = response
+                            .headers
+                            .iter()
+                            .filter(|h| {
+                                matches!(
+                                    h.name,
+                                    HeaderName::WwwAuthenticate
+                                        | HeaderName::ProxyAuthenticate
+                                        | HeaderName::MinExpires
+                                        | HeaderName::RetryAfter
+                                )
+                            })
+                            .cloned()
+                            .collect();
+                        self.reply(
+                            &pending.phone_tx,
+                            &pending.request,
+                            &pending.from,
+                            code,
+                            extra,
+                        );
+                    }
+                }
+            }
+        }
+        true
+    }
+
+    /// The REGISTER the PBX receives for a phone's `request`.
+    fn relayed_register(
+        &self,
+        request: &Message,
+        sent: &[ForwardContact],
+        local: SocketAddr,
+        transport: &str,
+    ) -> Message {
+        let host = Host::from(local.ip());
+        let via = Via::new(
+            Bytes::from(transport.to_ascii_uppercase()),
+            host.clone(),
+            Some(local.port()),
+            branch_from(&random::<16>()),
+        );
+        let mut headers = Headers::with_capacity(12);
+        headers.push(Header::new(HeaderName::Via, text(&via, Via::write_to)));
+        let max_forwards = request
+            .max_forwards()
+            .ok()
+            .flatten()
+            .and_then(|m| m.decremented())
+            .map_or(70, |m| m.0);
+        headers.push(Header::new(
+            HeaderName::MaxForwards,
+            Bytes::from(max_forwards.to_string()),
+        ));
+        if let Ok(mut from) = request.from_header() {
+            let tag = from
+                .tag()
+                .map(|t| self.derive(t))
+                .unwrap_or_else(|| self.derive(b"tag"));
+            from.set_tag(Bytes::from(tag));
+            headers.push(Header::new(
+                HeaderName::From,
+                text(&from, NameAddr::write_to),
+            ));
+        }
+        if let Some(to) = request.headers.get(HeaderName::To) {
+            headers.push(Header::new(HeaderName::To, to.clone()));
+        }
+        let call_id = request
+            .call_id()
+            .map(|c| self.derive(c.as_bytes()))
+            .unwrap_or_default();
+        headers.push(Header::new(
+            HeaderName::CallId,
+            Bytes::from(format!("{call_id}@{}", local.ip())),
+        ));
+        if let Some(cseq) = request.headers.get(HeaderName::CSeq) {
+            headers.push(Header::new(HeaderName::CSeq, cseq.clone()));
+        }
+        for contact in sent {
+            let value = match contact {
+                ForwardContact::RemoveAll => {
+                    headers.push(Header::new(HeaderName::Expires, Bytes::from_static(b"0")));
+                    Bytes::from_static(b"*")
+                }
+                ForwardContact::Binding { key, expires } => {
+                    let mut uri = SipUri::new(host.clone(), Some(local.port()));
+                    uri.set_user(Some(key.clone()));
+                    if !transport.eq_ignore_ascii_case("udp") {
+                        uri.params_mut().set(
+                            "transport",
+                            Some(Bytes::from(transport.to_ascii_lowercase())),
+                        );
+                    }
+                    let mut out = BytesMut::new();
+                    out.extend_from_slice(b"<");
+                    Uri::Sip(uri).write_to(&mut out);
+                    out.extend_from_slice(format!(">;expires={expires}").as_bytes());
+                    out.freeze()
+                }
+            };
+            headers.push(Header::new(HeaderName::Contact, value));
+        }
+        for h in &request.headers {
+            if matches!(
+                h.name,
+                HeaderName::Authorization | HeaderName::ProxyAuthorization
+            ) {
+                headers.push(h.clone());
+            }
+        }
+        headers.push(Header::new(HeaderName::UserAgent, self.server.clone()));
+        headers.push(Header::new(
+            HeaderName::ContentLength,
+            Bytes::from_static(b"0"),
+        ));
+        let uri = request
+            .request_line()
+            .map(|r| r.uri.clone())
+            .unwrap_or_default();
+        Message {
+            start: StartLine::Request(RequestLine {
+                method: Method::Register,
+                uri,
+                version: Bytes::from_static(SIP_2_0),
+            }),
+            headers,
+            body: Bytes::new(),
+        }
+    }
+}
+
+/// The phone's own Contacts (those not being removed) with `expires`, for its 200 OK.
+fn phone_contacts(request: &Message, expires: u32) -> Vec<Header> {
+    request
+        .contacts()
+        .unwrap_or_default()
+        .iter()
+        .filter(|c| c.expires() != Some(0))
+        .filter_map(Contact::addr)
+        .map(|addr| {
+            let mut out = BytesMut::new();
+            out.extend_from_slice(b"<");
+            addr.uri.write_to(&mut out);
+            out.extend_from_slice(format!(">;expires={expires}").as_bytes());
+            Header::new(HeaderName::Contact, out.freeze())
+        })
+        .collect()
+}
+
+fn text<T>(value: &T, write: impl Fn(&T, &mut BytesMut)) -> Bytes {
+    let mut out = BytesMut::new();
+    write(value, &mut out);
+    out.freeze()
+}
+
+fn random<const N: usize>() -> [u8; N] {
+    let mut raw = [0u8; N];
+    getrandom::fill(&mut raw).expect("the operating system's random source is available");
+    raw
+}
