@@ -1,5 +1,5 @@
 //! The call table of the signaling task (shell glue, no I/O of its own): creates a
-//! [`Call`](crate::b2bua::call::Call) for every routed INVITE, finds the call of every later
+//! [`Call`] for every routed INVITE, finds the call of every later
 //! request, response, ACK, timeout and timer, and executes the call's actions through the
 //! transaction layer. Indexes: each leg's Call-ID, and every transaction key the call uses;
 //! timers in one ordered wheel. A call leaves every table when it ends.
@@ -96,6 +96,18 @@ impl Calls {
         self.wheel.insert((at, self.next_timer), (id, timer));
     }
 
+    fn cancel_all_timers(&mut self, id: u64) {
+        let timers: Vec<CallTimer> = self
+            .timers
+            .keys()
+            .filter(|(c, _)| *c == id)
+            .map(|(_, t)| *t)
+            .collect();
+        for t in timers {
+            self.cancel_timer(id, t);
+        }
+    }
+
     fn cancel_timer(&mut self, id: u64, timer: CallTimer) {
         if let Some(slot) = self.timers.remove(&(id, timer)) {
             self.wheel.remove(&slot);
@@ -121,15 +133,7 @@ impl Calls {
         }
         self.by_tx
             .retain(|_, (call, leg)| !(*call == id && *leg == Leg::B));
-        let timers: Vec<CallTimer> = self
-            .timers
-            .keys()
-            .filter(|(c, _)| *c == id)
-            .map(|(_, t)| *t)
-            .collect();
-        for t in timers {
-            self.cancel_timer(id, t);
-        }
+        self.cancel_all_timers(id);
     }
 
     fn remove(&mut self, id: u64) -> Option<CallEntry> {
@@ -137,15 +141,7 @@ impl Calls {
         self.by_call_id.remove(&entry.a_call_id);
         self.by_call_id.remove(&entry.b_call_id);
         self.by_tx.retain(|_, (call, _)| *call != id);
-        let timers: Vec<CallTimer> = self
-            .timers
-            .keys()
-            .filter(|(c, _)| *c == id)
-            .map(|(_, t)| *t)
-            .collect();
-        for t in timers {
-            self.cancel_timer(id, t);
-        }
+        self.cancel_all_timers(id);
         Some(entry)
     }
 }
@@ -431,7 +427,7 @@ impl Core {
             b_route: Vec::new(),
             a_local,
             b_local,
-            secret: random16(),
+            secret: crate::b2bua::random::bytes(),
             timers: CallTimers {
                 t1: self.config.sip.t1,
                 t2: self.config.sip.t2,
@@ -632,11 +628,4 @@ impl Core {
             self.call_event(id, CallEvent::Timer(timer), now);
         }
     }
-}
-
-/// 16 random bytes for a call's identifiers.
-fn random16() -> [u8; 16] {
-    let mut raw = [0u8; 16];
-    getrandom::fill(&mut raw).expect("the operating system's random source is available");
-    raw
 }

@@ -14,6 +14,7 @@ pub mod calls;
 pub mod health;
 pub mod pipeline;
 pub mod probe;
+mod random;
 pub mod register;
 pub mod registrar;
 pub mod route;

@@ -5,6 +5,7 @@
 //! error or 408/503 counts as a failure. `sbc_peer_up{peer}` follows the result.
 
 use crate::b2bua::health::{AddressKey, HealthView};
+use crate::b2bua::random::{self, encode, hex};
 use crate::b2bua::task::Core;
 use crate::config::Host as ConfigHost;
 use crate::metrics::labels::TransactionKind;
@@ -14,7 +15,7 @@ use crate::sip::method::Method;
 use crate::sip::transaction::{TxKey, branch_from};
 use crate::sip::uri::{Host, SipUri, Uri};
 use crate::transport::Target;
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::Instant;
@@ -22,22 +23,6 @@ use tracing::debug;
 
 /// Probes in flight: transaction → the address probed.
 pub(crate) type Probes = HashMap<TxKey, AddressKey>;
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn random<const N: usize>() -> [u8; N] {
-    let mut raw = [0u8; N];
-    getrandom::fill(&mut raw).expect("the operating system's random source is available");
-    raw
-}
-
-fn text<T>(value: &T, write: impl Fn(&T, &mut BytesMut)) -> Bytes {
-    let mut out = BytesMut::new();
-    write(value, &mut out);
-    out.freeze()
-}
 
 impl Core {
     /// The next probe deadline.
@@ -123,30 +108,30 @@ fn options_request(
         Bytes::from(transport.to_ascii_uppercase()),
         local_host.clone(),
         Some(local.port()),
-        branch_from(&random::<16>()),
+        branch_from(&random::bytes::<16>()),
     );
     let target = Uri::Sip(SipUri::new(Host::from(remote.ip()), Some(remote.port())));
     let mut from = NameAddr::new(Uri::Sip(SipUri::new(local_host, Some(local.port()))));
-    from.set_tag(Bytes::from(hex(&random::<8>())));
+    from.set_tag(Bytes::from(hex(&random::bytes::<8>())));
     let to = NameAddr::new(target.clone());
     let mut headers = Headers::with_capacity(9);
-    headers.push(Header::new(HeaderName::Via, text(&via, Via::write_to)));
+    headers.push(Header::new(HeaderName::Via, encode(&via, Via::write_to)));
     headers.push(Header::new(
         HeaderName::MaxForwards,
         Bytes::from_static(b"70"),
     ));
     headers.push(Header::new(
         HeaderName::From,
-        text(&from, NameAddr::write_to),
+        encode(&from, NameAddr::write_to),
     ));
-    headers.push(Header::new(HeaderName::To, text(&to, NameAddr::write_to)));
+    headers.push(Header::new(HeaderName::To, encode(&to, NameAddr::write_to)));
     headers.push(Header::new(
         HeaderName::CallId,
-        Bytes::from(format!("{}@{}", hex(&random::<12>()), local.ip())),
+        Bytes::from(format!("{}@{}", hex(&random::bytes::<12>()), local.ip())),
     ));
     headers.push(Header::new(
         HeaderName::CSeq,
-        text(&CSeq::new(1, Method::Options), CSeq::write_to),
+        encode(&CSeq::new(1, Method::Options), CSeq::write_to),
     ));
     headers.push(Header::new(HeaderName::UserAgent, user_agent));
     headers.push(Header::new(
@@ -156,7 +141,7 @@ fn options_request(
     Message {
         start: StartLine::Request(RequestLine {
             method: Method::Options,
-            uri: text(&target, Uri::write_to),
+            uri: encode(&target, Uri::write_to),
             version: Bytes::from_static(SIP_2_0),
         }),
         headers,

@@ -5,6 +5,7 @@
 //! phone's identifiers crosses), and Contacts `<sip:KEY@sbc>` whose opaque key finds the binding
 //! again. Digest challenges (401/407) and the phone's credentials pass through untouched.
 
+use crate::b2bua::random::{self, encode, hex};
 use crate::b2bua::registrar::{Decision, ForwardContact};
 use crate::b2bua::route::{self, RouteDecision, Source};
 use crate::b2bua::task::Core;
@@ -33,10 +34,6 @@ pub(crate) struct PendingRegister {
 
 /// Relayed REGISTERs by the SBC's client transaction.
 pub(crate) type PendingRegisters = HashMap<TxKey, PendingRegister>;
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
 
 impl Core {
     /// `secret`-keyed hash of `value`, hex, 32 characters: stable for the process, unlinkable.
@@ -82,7 +79,7 @@ impl Core {
             return self.reply(&key, &request, &from, 503, Vec::new());
         };
         let reliable = from.reliable();
-        let mut next_key = || Bytes::from(hex(&random::<12>()));
+        let mut next_key = || Bytes::from(hex(&random::bytes::<12>()));
         let decision =
             self.registrar
                 .on_register(&request, from.clone(), reliable, now, &mut next_key);
@@ -215,10 +212,10 @@ impl Core {
             Bytes::from(transport.to_ascii_uppercase()),
             host.clone(),
             Some(local.port()),
-            branch_from(&random::<16>()),
+            branch_from(&random::bytes::<16>()),
         );
         let mut headers = Headers::with_capacity(12);
-        headers.push(Header::new(HeaderName::Via, text(&via, Via::write_to)));
+        headers.push(Header::new(HeaderName::Via, encode(&via, Via::write_to)));
         let max_forwards = request
             .max_forwards()
             .ok()
@@ -237,7 +234,7 @@ impl Core {
             from.set_tag(Bytes::from(tag));
             headers.push(Header::new(
                 HeaderName::From,
-                text(&from, NameAddr::write_to),
+                encode(&from, NameAddr::write_to),
             ));
         }
         if let Some(to) = request.headers.get(HeaderName::To) {
@@ -323,16 +320,4 @@ fn phone_contacts(request: &Message, expires: u32) -> Vec<Header> {
             Header::new(HeaderName::Contact, out.freeze())
         })
         .collect()
-}
-
-fn text<T>(value: &T, write: impl Fn(&T, &mut BytesMut)) -> Bytes {
-    let mut out = BytesMut::new();
-    write(value, &mut out);
-    out.freeze()
-}
-
-fn random<const N: usize>() -> [u8; N] {
-    let mut raw = [0u8; N];
-    getrandom::fill(&mut raw).expect("the operating system's random source is available");
-    raw
 }

@@ -10,6 +10,7 @@ use crate::b2bua::calls::Calls;
 use crate::b2bua::health::{HealthPolicy, PeerHealthTable};
 use crate::b2bua::pipeline::{self, LocalIdentity, Reply};
 use crate::b2bua::probe::Probes;
+use crate::b2bua::random;
 use crate::b2bua::register::PendingRegisters;
 use crate::b2bua::registrar::{Registrar, RegistrarConfig};
 use crate::config::Config;
@@ -64,9 +65,7 @@ fn now() -> std::time::Instant {
 
 /// A fresh To tag: 64 random bits, hex.
 fn new_tag() -> Bytes {
-    let mut raw = [0u8; 8];
-    getrandom::fill(&mut raw).expect("the operating system's random source is available");
-    Bytes::from(raw.iter().map(|b| format!("{b:02x}")).collect::<String>())
+    Bytes::from(random::hex(&random::bytes::<8>()))
 }
 
 impl Core {
@@ -91,12 +90,7 @@ impl Core {
             probes: Probes::default(),
             registrar: Registrar::new(RegistrarConfig::default()),
             pending_registers: PendingRegisters::default(),
-            secret: {
-                let mut raw = [0u8; 16];
-                getrandom::fill(&mut raw)
-                    .expect("the operating system's random source is available");
-                raw
-            },
+            secret: random::bytes(),
             config,
             transports,
             metrics,
