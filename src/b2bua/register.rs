@@ -10,7 +10,7 @@ use crate::b2bua::registrar::{Decision, ForwardContact};
 use crate::b2bua::route::{self, RouteDecision, Source};
 use crate::b2bua::task::Core;
 use crate::config::Host as ConfigHost;
-use crate::metrics::labels::TransactionKind;
+use crate::metrics::labels::{RegistrationResult, TransactionKind};
 use crate::sip::header::{Contact, HeaderName, NameAddr, Via};
 use crate::sip::message::{Header, Headers, Message, RequestLine, SIP_2_0, StartLine};
 use crate::sip::method::Method;
@@ -83,6 +83,12 @@ impl Core {
         let decision =
             self.registrar
                 .on_register(&request, from.clone(), reliable, now, &mut next_key);
+        let result = match &decision {
+            Decision::Reject(_) => RegistrationResult::Rejected,
+            Decision::Cached { .. } => RegistrationResult::Cached,
+            Decision::Forward(_) => RegistrationResult::Relayed,
+        };
+        self.metrics.registration(result, self.registrar.len());
         match decision {
             Decision::Reject(status) => self.reply(&key, &request, &from, status, Vec::new()),
             Decision::Cached { expires } => {
@@ -196,6 +202,7 @@ impl Core {
                 }
             }
         }
+        self.metrics.registrations_active(self.registrar.len());
         true
     }
 

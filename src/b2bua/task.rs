@@ -146,6 +146,7 @@ impl Core {
                     for gone in self.registrar.expire(now) {
                         debug!(aor = %gone.aor, "registration expired");
                     }
+                    self.metrics.registrations_active(self.registrar.len());
                     self.flush(false);
                 }
                 Some(key) = failed_rx.recv() => {

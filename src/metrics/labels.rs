@@ -382,3 +382,23 @@ label_words!(SetupStage { Ringing => "ringing", Answer => "answer" });
 pub struct StageLabels {
     pub stage: SetupStage,
 }
+
+/// What happened to a phone's REGISTER.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RegistrationResult {
+    /// Relayed to the PBX.
+    Relayed,
+    /// Answered by the SBC from its registration cache.
+    Cached,
+    /// Refused by the SBC.
+    Rejected,
+}
+
+label_words!(RegistrationResult { Relayed => "relayed", Cached => "cached", Rejected => "rejected" });
+
+/// Labels of `sbc_registrations_total`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+#[allow(missing_docs)] // the fields are the labels
+pub struct RegistrationLabels {
+    pub result: RegistrationResult,
+}

@@ -27,7 +27,9 @@ use labels::{
     ReloadLabels, ReloadResult, RequestLabels, ResponseLabels, StaticLabel, StatusClass,
     TimeoutLabels, TimerLabel, TransactionKind,
 };
-use labels::{PeerLabels, PeerStatusLabels, SetupStage, StageLabels};
+use labels::{
+    PeerLabels, PeerStatusLabels, RegistrationLabels, RegistrationResult, SetupStage, StageLabels,
+};
 
 /// The content type of [`Metrics::encode`]'s output.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -58,6 +60,8 @@ pub struct Metrics {
     calls_active: Gauge,
     call_setup: Family<StageLabels, Histogram, fn() -> Histogram>,
     peer_up: Family<PeerLabels, Gauge>,
+    registrations_active: Gauge,
+    registrations: Family<RegistrationLabels, Counter>,
 }
 
 /// Buckets of `sbc_call_setup_seconds`: 10 ms to about 164 s.
@@ -174,6 +178,16 @@ impl Metrics {
                 names::PEER_UP,
                 "Whether a peer has an available address (1) or none (0)",
             ),
+            registrations_active: family(
+                &mut r,
+                names::REGISTRATIONS_ACTIVE,
+                "Phone registrations held by the registration relay",
+            ),
+            registrations: family(
+                &mut r,
+                names::REGISTRATIONS,
+                "REGISTERs from phones by outcome",
+            ),
             registry: r,
         }
         .with_known_series()
@@ -191,6 +205,12 @@ impl Metrics {
         use DropReason::*;
         for reason in [StrayResponse, InvalidResponse, QueueFull, BroadcastTarget] {
             let _ = self.dropped.get_or_create(&DropLabels { reason });
+        }
+        use RegistrationResult::*;
+        for result in [Relayed, Cached, Rejected] {
+            let _ = self
+                .registrations
+                .get_or_create(&RegistrationLabels { result });
         }
         self
     }
@@ -249,6 +269,20 @@ impl Metrics {
                 peer: peer.to_owned(),
             })
             .set(i64::from(up));
+    }
+
+    /// Counts a phone's REGISTER by outcome and sets the number of bindings held.
+    pub fn registration(&self, result: RegistrationResult, bindings: usize) {
+        self.registrations
+            .get_or_create(&RegistrationLabels { result })
+            .inc();
+        self.registrations_active(bindings);
+    }
+
+    /// Sets the number of bindings held.
+    pub fn registrations_active(&self, bindings: usize) {
+        self.registrations_active
+            .set(i64::try_from(bindings).unwrap_or(i64::MAX));
     }
 
     /// Calls in progress.

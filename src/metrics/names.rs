@@ -71,6 +71,12 @@ pub const CALLS_FAILED: &str = "sbc_calls_failed";
 /// Calls in progress (either leg alive).
 pub const CALLS_ACTIVE: &str = "sbc_calls_active";
 
+/// Phone registrations held by the registration relay.
+pub const REGISTRATIONS_ACTIVE: &str = "sbc_registrations_active";
+
+/// REGISTERs from phones by outcome: relayed to the PBX, answered from cache, or rejected.
+pub const REGISTRATIONS: &str = "sbc_registrations";
+
 /// Whether a peer has at least one address available (1) or none (0), from OPTIONS probes and
 /// call outcomes.
 pub const PEER_UP: &str = "sbc_peer_up";
@@ -102,6 +108,8 @@ pub const ALL: &[&str] = &[
     CALLS_ACTIVE,
     CALL_SETUP_SECONDS,
     PEER_UP,
+    REGISTRATIONS_ACTIVE,
+    REGISTRATIONS,
 ];
 
 #[cfg(test)]
