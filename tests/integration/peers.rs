@@ -18,6 +18,29 @@ async fn peer_up(sbc: &sbc::app::Running) -> Option<f64> {
         .and_then(|v| v.parse().ok())
 }
 
+/// An SBC whose `pbx` peer is at `pbx` and probed every second.
+async fn start_probing(pbx: &str) -> sbc::app::Running {
+    let text = harness::config_text_with(&harness::repo().join("certs/dev"), EXTRA, pbx).replace(
+        "realm = \"core\"\naddresses",
+        "realm = \"core\"\noptions_ping_interval_secs = 1\naddresses",
+    );
+    let config = sbc::config::from_str(&text, &harness::repo()).expect("config");
+    sbc::app::start(std::sync::Arc::new(config))
+        .await
+        .expect("starts")
+}
+
+/// Whether `sbc_peer_up{peer="pbx"}` reaches `want` within `tries` × 100 ms.
+async fn peer_up_becomes(sbc: &sbc::app::Running, want: f64, tries: u32) -> bool {
+    for _ in 0..tries {
+        if peer_up(sbc).await == Some(want) {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
+}
+
 fn invite(tag: &str) -> bytes::Bytes {
     bytes::Bytes::from(format!(
         "INVITE sip:2000@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK-{tag};rport\r\n\
@@ -30,27 +53,8 @@ fn invite(tag: &str) -> bytes::Bytes {
 async fn a_silent_peer_goes_down_and_calls_get_503() {
     let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     let port = silent.local_addr().unwrap().port();
-    let text = harness::config_text_with(
-        &harness::repo().join("certs/dev"),
-        EXTRA,
-        &format!("udp:127.0.0.1:{port}"),
-    )
-    .replace(
-        "realm = \"core\"\naddresses",
-        "realm = \"core\"\noptions_ping_interval_secs = 1\naddresses",
-    );
-    let config = sbc::config::from_str(&text, &harness::repo()).expect("config");
-    let sbc = sbc::app::start(std::sync::Arc::new(config))
-        .await
-        .expect("starts");
-    let mut down = false;
-    for _ in 0..200 {
-        if peer_up(&sbc).await == Some(0.0) {
-            down = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let sbc = start_probing(&format!("udp:127.0.0.1:{port}")).await;
+    let down = peer_up_becomes(&sbc, 0.0, 200).await;
     assert!(down, "silent peer never marked down");
     // The probes really went out: the silent socket received OPTIONS.
     silent.set_nonblocking(true).unwrap();
@@ -80,27 +84,8 @@ async fn an_answering_peer_is_up() {
     // Another SBC plays the PBX: it answers OPTIONS addressed to it with 200.
     let pbx = harness::start("").await;
     let pbx_addr = access(&pbx, Transport::Udp);
-    let text = harness::config_text_with(
-        &harness::repo().join("certs/dev"),
-        EXTRA,
-        &format!("udp:{pbx_addr}"),
-    )
-    .replace(
-        "realm = \"core\"\naddresses",
-        "realm = \"core\"\noptions_ping_interval_secs = 1\naddresses",
-    );
-    let config = sbc::config::from_str(&text, &harness::repo()).expect("config");
-    let sbc = sbc::app::start(std::sync::Arc::new(config))
-        .await
-        .expect("starts");
-    let mut up = false;
-    for _ in 0..100 {
-        if peer_up(&sbc).await == Some(1.0) {
-            up = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let sbc = start_probing(&format!("udp:{pbx_addr}")).await;
+    let up = peer_up_becomes(&sbc, 1.0, 100).await;
     assert!(up, "answering peer never marked up");
     sbc.shutdown().await;
     pbx.shutdown().await;
