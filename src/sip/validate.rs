@@ -117,7 +117,7 @@ impl Validator {
         if cseq.method != line.method {
             return Err(ParseError::CSeqMethodMismatch);
         }
-        msg.max_forwards()?;
+        let max_forwards = msg.max_forwards()?;
         msg.contacts()?;
         msg.routes()?;
         msg.record_routes()?;
@@ -138,7 +138,7 @@ impl Validator {
                 }
             }
         }
-        if msg.max_forwards()?.is_some_and(|mf| mf.0 == 0) {
+        if max_forwards.is_some_and(|mf| mf.0 == 0) {
             return Err(ParseError::TooManyHops);
         }
         // RFC 3261 §8.2.2.3: Require is not processed for ACK and CANCEL.
