@@ -34,6 +34,7 @@ use crate::tls::{ReloadableServerConfig, TlsError};
 use crate::transport::conn::ConnContext;
 use crate::transport::listen::{self, AcceptContext, StreamKind};
 use crate::transport::outbound::Outbound;
+use crate::transport::table::Refusal;
 use crate::transport::udp::{self, UdpContext};
 use crate::transport::{
     CloseReason, ConnTable, ListenerId, ListenerInfo, TransportObserver, Transports,
@@ -414,11 +415,11 @@ impl TransportObserver for MetricsObserver {
         self.metrics.connection_accepted(realm, transport);
     }
 
-    fn conn_refused(&self, listener: ListenerId, reason: &'static str) {
+    fn conn_refused(&self, listener: ListenerId, reason: Refusal) {
         let (realm, transport) = self.labels(listener);
         let reason = match reason {
-            "per_source_limit" => RejectReason::PerSourceLimit,
-            _ => RejectReason::GlobalLimit,
+            Refusal::PerSource => RejectReason::PerSourceLimit,
+            Refusal::Global => RejectReason::GlobalLimit,
         };
         self.metrics.connection_rejected(realm, transport, reason);
     }

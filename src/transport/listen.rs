@@ -66,9 +66,7 @@ pub async fn accept_loop(
             Ok(permit) => permit,
             Err(refusal) => {
                 debug!(%remote, reason = refusal.as_str(), "connection refused");
-                ctx.conn
-                    .observer
-                    .conn_refused(ctx.conn.listener, refusal.as_str());
+                ctx.conn.observer.conn_refused(ctx.conn.listener, refusal);
                 continue;
             }
         };

@@ -272,7 +272,7 @@ pub trait TransportObserver: Send + Sync {
     /// A connection was accepted.
     fn conn_accepted(&self, listener: ListenerId);
     /// A connection was refused before any byte was read.
-    fn conn_refused(&self, listener: ListenerId, reason: &'static str);
+    fn conn_refused(&self, listener: ListenerId, reason: table::Refusal);
     /// An accepted connection ended.
     fn conn_closed(&self, listener: ListenerId, reason: CloseReason);
     /// A TLS handshake failed or timed out.
