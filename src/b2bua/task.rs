@@ -262,17 +262,20 @@ impl Core {
                     self.metrics.retransmission(*kind);
                 }
             }
-            if crate::transport::route::is_forbidden_destination(transmit.to.remote) {
-                debug!(remote = %transmit.to.remote, "not sending toward a broadcast/multicast/unspecified address");
-                self.metrics.dropped(DropReason::BroadcastTarget);
-                continue;
-            }
             let key = transmit.key.clone();
             let remote = transmit.to.remote;
             let reliable = transmit.reliable;
             let failed = self.failed.clone();
+            let metrics = Arc::clone(&self.metrics);
             self.transports
                 .send_or_connect(transmit.to, transmit.payload, move |e: SendError| {
+                    if let SendError::Forbidden(addr) = e {
+                        // The transports never send toward broadcast, multicast or unspecified
+                        // addresses; that is a drop, not a transport failure.
+                        debug!(%addr, "not sending toward a broadcast/multicast/unspecified address");
+                        metrics.dropped(DropReason::BroadcastTarget);
+                        return;
+                    }
                     debug!(error = %e, %remote, "send failed");
                     if let (true, Some(key), Some(failed)) = (reliable, key, failed) {
                         let _ = failed.try_send(key);
