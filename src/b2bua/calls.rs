@@ -239,9 +239,6 @@ impl Core {
                 return self.reply(&key, &invite, &from, no.status(), extra);
             }
         };
-        let Ok(a_call_id) = invite.call_id() else {
-            return;
-        };
         let mut remaining = candidates;
         let mut last_status = 503;
         while let Some(candidate) = remaining.pop_front() {
@@ -253,43 +250,12 @@ impl Core {
                     continue;
                 }
             };
-            let (call, actions) = Call::new(&invite, plan, now);
-            self.calls.next_id += 1;
-            let id = self.calls.next_id;
-            let b_call_id = call.b_call_id();
-            debug!(call = id, peer = %candidate.peer, "call routed");
-            self.calls
-                .by_call_id
-                .insert(a_call_id.as_bytes().clone(), (id, Leg::A));
-            self.calls
-                .by_call_id
-                .insert(b_call_id.clone(), (id, Leg::B));
-            self.calls.by_tx.insert(key, (id, Leg::A));
-            self.metrics.call_started(&candidate.peer);
-            self.calls.calls.insert(
-                id,
-                CallEntry {
-                    call,
-                    a: from,
-                    b,
-                    a_call_id: a_call_id.as_bytes().clone(),
-                    b_call_id,
-                    peer: candidate.peer.clone(),
-                    started: now,
-                    rang: false,
-                    answered: false,
-                    invite,
-                    user,
-                    remaining,
-                    address: AddressKey {
-                        peer: candidate.peer,
-                        index: candidate.index,
-                    },
-                    b_invite: None,
-                    a_heard: false,
-                },
-            );
-            self.execute(id, actions, now);
+            debug!(peer = %candidate.peer, "call routed");
+            let address = AddressKey {
+                peer: candidate.peer,
+                index: candidate.index,
+            };
+            self.start_call(key, invite, from, plan, b, address, user, remaining, now);
             return;
         }
         self.reply(&key, &invite, &from, last_status, Vec::new());
@@ -321,38 +287,72 @@ impl Core {
             Ok(plan) => plan,
             Err(status) => return self.reply(&key, &invite, &from, status, Vec::new()),
         };
+        let address = AddressKey {
+            peer: "registered".to_owned(),
+            index: 0,
+        };
+        let b = binding.flow.clone();
+        self.start_call(
+            key,
+            invite,
+            from,
+            plan,
+            b,
+            address,
+            None,
+            VecDeque::new(),
+            now,
+        );
+    }
+
+    /// Creates the call for A's `invite` (server transaction `key`) along `plan`, toward `b`
+    /// (`address` in peer health; `remaining` addresses left for failover), indexes it and
+    /// executes its first actions.
+    #[allow(clippy::too_many_arguments)] // one call's whole starting state, used in two places
+    fn start_call(
+        &mut self,
+        key: TxKey,
+        invite: Message,
+        from: Target,
+        plan: CallPlan,
+        b: Target,
+        address: AddressKey,
+        user: Option<String>,
+        remaining: VecDeque<Candidate>,
+        now: Instant,
+    ) {
         let Ok(a_call_id) = invite.call_id() else {
             return;
         };
+        let a_call_id = a_call_id.as_bytes().clone();
         let (call, actions) = Call::new(&invite, plan, now);
         self.calls.next_id += 1;
         let id = self.calls.next_id;
         let b_call_id = call.b_call_id();
         self.calls
             .by_call_id
-            .insert(a_call_id.as_bytes().clone(), (id, Leg::A));
+            .insert(a_call_id.clone(), (id, Leg::A));
         self.calls
             .by_call_id
             .insert(b_call_id.clone(), (id, Leg::B));
         self.calls.by_tx.insert(key, (id, Leg::A));
-        let peer = "registered".to_owned();
-        self.metrics.call_started(&peer);
+        self.metrics.call_started(&address.peer);
         self.calls.calls.insert(
             id,
             CallEntry {
                 call,
                 a: from,
-                b: binding.flow.clone(),
-                a_call_id: a_call_id.as_bytes().clone(),
+                b,
+                a_call_id,
                 b_call_id,
-                peer: peer.clone(),
+                peer: address.peer.clone(),
                 started: now,
                 rang: false,
                 answered: false,
                 invite,
-                user: None,
-                remaining: VecDeque::new(),
-                address: AddressKey { peer, index: 0 },
+                user,
+                remaining,
+                address,
                 b_invite: None,
                 a_heard: false,
             },
