@@ -19,6 +19,7 @@
 //! | [`tls`] | shell | rustls server/client configurations, mutual TLS, certificate hot reload |
 //! | [`transport`] | shell (+ pure routing) | UDP/TCP/TLS listeners, framing, connection table, response routing |
 //! | [`b2bua`] | pure decisions, shell task | edge pipeline and the signaling task over the transaction layer |
+//! | [`media`] | pure model, shell relay | media anchoring: port pools, RTP/RTCP views, strict latching, relay threads, `MediaControl` |
 //! | [`app`] | shell | composition root: config → listeners and tasks; graceful shutdown, SIGHUP reload |
 //!
 //! The binary (`src/main.rs`) is the command line: `sbc run --config FILE` and
@@ -28,6 +29,7 @@ pub mod app;
 pub mod b2bua;
 pub mod config;
 pub mod error;
+pub mod media;
 pub mod metrics;
 pub mod sip;
 pub mod tls;

@@ -28,9 +28,9 @@
 //! to_peer = "pbx"
 //! ```
 //!
-//! `deploy/sbc.toml` documents every key. Sections `[sip]`, `[sip.limits]`, `[metrics]` and
-//! `[log]` are optional; their defaults are listed on the fields of [`SipConfig`],
-//! [`SipLimits`], [`MetricsConfig`] and [`LogConfig`].
+//! `deploy/sbc.toml` documents every key. Sections `[sip]`, `[sip.limits]`, `[metrics]`,
+//! `[media]` and `[log]` are optional; their defaults are listed on the fields of
+//! [`SipConfig`], [`SipLimits`], [`MetricsConfig`], [`RelayConfig`] and [`LogConfig`].
 //!
 //! # Errors
 //!
@@ -50,6 +50,7 @@
 pub mod address;
 pub mod error;
 pub mod file;
+pub mod media;
 pub mod model;
 pub mod validate;
 
@@ -62,6 +63,7 @@ use std::path::{Path, PathBuf};
 
 pub use address::{AddressError, Host, Listener, PeerAddress, Transport};
 pub use error::{ConfigError, ConfigErrors, KeyPath, Problem};
+pub use media::RelayConfig;
 pub use model::{
     ClientAuth, LogConfig, LogFormat, MediaConfig, MetricsConfig, Peer, Realm, Route, RouteTarget,
     SipConfig, SipLimits, SrtpMode, TlsConfig, TransportConfig,
@@ -85,6 +87,8 @@ pub struct Config {
     pub transport: TransportConfig,
     /// The Prometheus endpoint.
     pub metrics: MetricsConfig,
+    /// The media relay's timers, threads and buffers (`[media]`).
+    pub media: RelayConfig,
     /// Directory of policy files, resolved against the configuration file's directory.
     /// Default: `policies` beside the configuration file (which may be absent).
     pub policy_dir: PathBuf,

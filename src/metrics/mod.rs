@@ -9,6 +9,7 @@
 
 pub mod http;
 pub mod labels;
+pub mod media;
 pub mod names;
 
 use prometheus_client::metrics::counter::Counter;
@@ -62,6 +63,7 @@ pub struct Metrics {
     peer_up: Family<PeerLabels, Gauge>,
     registrations_active: Gauge,
     registrations: Family<RegistrationLabels, Counter>,
+    media: media::MediaMetrics,
 }
 
 /// Buckets of `sbc_call_setup_seconds`: 10 ms to about 164 s.
@@ -188,6 +190,7 @@ impl Metrics {
                 names::REGISTRATIONS,
                 "REGISTERs from phones by outcome",
             ),
+            media: media::MediaMetrics::register(&mut r),
             registry: r,
         }
         .with_known_series()
@@ -288,6 +291,11 @@ impl Metrics {
     /// Calls in progress.
     pub fn calls_active(&self) -> i64 {
         self.calls_active.get()
+    }
+
+    /// The media relay's families.
+    pub fn media(&self) -> &media::MediaMetrics {
+        &self.media
     }
 
     /// The registry, for encoders other than [`Metrics::encode`].

@@ -35,6 +35,17 @@ pub(super) fn touch_all(m: &Metrics) {
     m.tls_handshake_failed("access");
     m.tls_reload("access", ReloadResult::Ok);
     m.tls_certificate_expiry("access", 1);
+    touch_media(m);
+}
+
+/// Puts one sample into every media family.
+pub(super) fn touch_media(m: &Metrics) {
+    let media = m.media();
+    let counters = media.stream_counters("access");
+    counters.packets_in.inc();
+    media.stream_active("access", 1);
+    media.port_pairs("access", 1, 0, 9);
+    media.inactivity_timeout();
 }
 
 #[test]

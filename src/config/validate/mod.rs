@@ -9,6 +9,7 @@ mod general;
 mod media;
 mod peers;
 mod realms;
+mod relay;
 mod routes;
 mod transport;
 
@@ -43,6 +44,7 @@ pub fn validate(
     let sip = general::sip(&mut ctx, &file.sip);
     let transport = transport::validate(&mut ctx, &file.transport);
     let metrics = general::metrics(&mut ctx, &file.metrics);
+    let media = relay::validate(&mut ctx, &file.media);
     let policy_dir = general::policy_dir(&mut ctx, file.policy_dir.as_deref());
     let log = general::log(&mut ctx, &file.log);
     if !ctx.errors.is_empty() {
@@ -55,6 +57,7 @@ pub fn validate(
         sip,
         transport,
         metrics,
+        media,
         policy_dir,
         log,
     })
