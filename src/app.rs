@@ -22,6 +22,7 @@ use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, watch};
 use tracing::{info, warn};
 
+use crate::b2bua::credentials::{CredentialStore, CredentialsError};
 use crate::b2bua::pipeline::LocalIdentity;
 use crate::b2bua::task::Core;
 use crate::config::{Config, Host, Transport};
@@ -75,6 +76,9 @@ pub enum AppError {
     /// The metrics endpoint could not be bound.
     #[error("metrics endpoint: {0}")]
     Metrics(#[source] HttpError),
+    /// A peer's credentials file is unreadable or malformed.
+    #[error("{0}")]
+    Credentials(#[source] CredentialsError),
 }
 
 /// A started SBC: its bound addresses and handles, until [`Running::shutdown`].
@@ -129,6 +133,9 @@ impl Running {
 /// Binds every listener and the metrics endpoint and starts all tasks.
 pub async fn start(config: Arc<Config>) -> Result<Running, AppError> {
     log_plan(&config);
+    // Peer credentials are read before anything binds, so a bad file stops start-up cleanly.
+    let credentials = CredentialStore::load(&config.peers)
+        .map_err(|mut errors| AppError::Credentials(errors.swap_remove(0)))?;
     let (trigger, shutdown) = shutdown_channel();
     let metrics = Arc::new(Metrics::new());
     let readiness = Readiness::new();
@@ -316,13 +323,14 @@ pub async fn start(config: Arc<Config>) -> Result<Running, AppError> {
             warn!(realm, %error, "cannot watch certificate files; reload with SIGHUP");
         }
     }
-    let core = Core::new(
+    let mut core = Core::new(
         Arc::clone(&config),
         Arc::clone(&transports),
         Arc::clone(&metrics),
         local_identity(&config, &infos),
         Bytes::from(config.sip.user_agent.clone()),
     );
+    core.set_credentials(credentials);
     tokio::spawn(core.run(inbound_rx, shutdown.clone()));
     tokio::spawn(metrics_http::serve(
         http,

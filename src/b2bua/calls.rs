@@ -385,13 +385,14 @@ impl Core {
                 Some(Bytes::from(transport.as_str().to_ascii_lowercase())),
             );
         }
-        let plan = self.build_plan(
+        let mut plan = self.build_plan(
             invite,
             a_listener,
             b_listener,
             Uri::Sip(b_uri.clone()),
             NameAddr::new(Uri::Sip(b_uri)),
         )?;
+        plan.credentials = self.credentials.get(&peer.name).cloned();
         let b = Target {
             listener: b_listener,
             transport,
@@ -436,6 +437,7 @@ impl Core {
             headers: HeaderPolicy::default(),
             user_agent: Bytes::from(self.config.sip.user_agent.clone()),
             allow_refer: false,
+            credentials: None,
         })
     }
 

@@ -7,6 +7,7 @@
 use crate::app::Shutdown;
 use crate::b2bua::call::CallEvent;
 use crate::b2bua::calls::Calls;
+use crate::b2bua::credentials::CredentialStore;
 use crate::b2bua::health::{HealthPolicy, PeerHealthTable};
 use crate::b2bua::pipeline::{self, LocalIdentity, Reply};
 use crate::b2bua::probe::Probes;
@@ -45,6 +46,8 @@ pub struct Core {
     pub(crate) pending_registers: PendingRegisters,
     /// Per-process secret for identifiers derived from the other side's (REGISTER relay).
     pub(crate) secret: [u8; 16],
+    /// Peer credentials for digest challenges (see [`Core::set_credentials`]).
+    pub(crate) credentials: CredentialStore,
     identity: LocalIdentity,
     pub(crate) server: Bytes,
     /// Kind of every live transaction, for the active gauge and timeout labels.
@@ -91,6 +94,7 @@ impl Core {
             registrar: Registrar::new(RegistrarConfig::default()),
             pending_registers: PendingRegisters::default(),
             secret: random::bytes(),
+            credentials: CredentialStore::default(),
             config,
             transports,
             metrics,
@@ -100,6 +104,11 @@ impl Core {
             pending_invites: HashMap::new(),
             failed: None,
         }
+    }
+
+    /// Sets the peer credentials used to answer digest challenges.
+    pub fn set_credentials(&mut self, credentials: CredentialStore) {
+        self.credentials = credentials;
     }
 
     /// Number of live transactions.

@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::process::Command;
 
 /// The `sipp` binary, or `None` (with a loud notice) when it is absent and not required.
-fn sipp() -> Option<&'static str> {
+pub fn sipp() -> Option<&'static str> {
     let found = Command::new("sipp").arg("-v").output().is_ok();
     if found {
         return Some("sipp");
@@ -25,7 +25,7 @@ fn sipp() -> Option<&'static str> {
 }
 
 /// A free local port for SIPp to bind.
-fn free_port(transport: Transport) -> u16 {
+pub fn free_port(transport: Transport) -> u16 {
     match transport {
         Transport::Udp => std::net::UdpSocket::bind("127.0.0.1:0")
             .unwrap()
@@ -152,6 +152,29 @@ async fn run_pair(
     calls: u32,
     rate: u32,
 ) -> Result<(), String> {
+    run_pair_with(
+        &format!("{name}-uac.xml"),
+        &format!("{name}-uas.xml"),
+        sbc,
+        pbx_port,
+        transport,
+        calls,
+        rate,
+    )
+    .await
+}
+
+/// [`run_pair`] with the caller's and the PBX's scenario files named separately.
+pub async fn run_pair_with(
+    uac_file: &str,
+    uas_file: &str,
+    sbc: &sbc::app::Running,
+    pbx_port: u16,
+    transport: Transport,
+    calls: u32,
+    rate: u32,
+) -> Result<(), String> {
+    let name = uas_file.trim_end_matches(".xml");
     let Some(sipp) = sipp() else { return Ok(()) };
     let mode = if transport == Transport::Tcp {
         "t1"
@@ -160,10 +183,7 @@ async fn run_pair(
     };
     let dir = repo().join("tests/interop");
     let uas = Command::new(sipp)
-        .args([
-            "-sf",
-            &dir.join(format!("{name}-uas.xml")).display().to_string(),
-        ])
+        .args(["-sf", &dir.join(uas_file).display().to_string()])
         .args([
             "-i",
             "127.0.0.1",
@@ -187,14 +207,7 @@ async fn run_pair(
         .spawn()
         .map_err(|e| format!("cannot start sipp uas: {e}"))?;
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    let caller = run_scenario_at(
-        &format!("{name}-uac.xml"),
-        access(sbc, transport),
-        transport,
-        calls,
-        rate,
-    )
-    .await;
+    let caller = run_scenario_at(uac_file, access(sbc, transport), transport, calls, rate).await;
     let uas = tokio::task::spawn_blocking(move || uas.wait_with_output())
         .await
         .unwrap();

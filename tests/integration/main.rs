@@ -11,3 +11,4 @@ mod limits;
 mod outbound;
 mod peers;
 mod tls;
+mod trunk;

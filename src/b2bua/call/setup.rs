@@ -10,6 +10,7 @@ use super::{
     AckWait, Action, Call, CallPlan, CallTimer, Cx, EndReason, Flow, Leg, Live, Outgoing, Phase,
     Purpose, Rel, State,
 };
+use crate::sip::auth::DigestClient;
 use crate::sip::header::{HeaderName, MaxForwards, NameAddr};
 use crate::sip::message::{Header, Message};
 use crate::sip::method::Method;
@@ -161,6 +162,7 @@ impl Call {
             sent_acks: Vec::new(),
             rels: Vec::new(),
             a_rseq: 0,
+            auth: DigestClient::new(),
         }));
         cx.actions
     }
@@ -170,6 +172,10 @@ impl Live {
     /// A response to B's INVITE.
     pub(super) fn on_invite_response(&mut self, cx: &mut Cx<'_>, response: Message) -> Flow {
         let code = response.status().unwrap_or(500);
+        let setting_up = matches!(self.phase, Phase::Calling | Phase::Early);
+        if setting_up && matches!(code, 401 | 407) && self.answer_challenge(cx, &response) {
+            return Flow::Continue;
+        }
         match (&self.phase, code) {
             (_, 100) | (Phase::Confirmed | Phase::Terminating { .. }, 101..=199) => {
                 if matches!(self.phase, Phase::Calling) {
