@@ -181,7 +181,7 @@ impl Core {
             .map(|i| i as ListenerId)
     }
 
-    fn leg_identity(&self, listener: ListenerId) -> Option<LegIdentity> {
+    pub(crate) fn leg_identity(&self, listener: ListenerId) -> Option<LegIdentity> {
         let info = self.transports.listener(listener)?;
         let realm = self.config.realms.get(info.realm)?;
         Some(identity(

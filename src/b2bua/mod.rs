@@ -6,6 +6,7 @@
 //!   [`health`] (pure): peer up/down from OPTIONS probes and call outcomes;
 //! - [`registrar`] (pure): registration relay state (bindings per flow, caching);
 //! - [`credentials`]: peer credentials files, for answering trunk digest challenges;
+//! - [`registrant`] (pure + glue): the SBC's own registrations with trunks;
 //! - [`pipeline`] (pure): what the SBC answers itself (OPTIONS to the SBC → 200; requests it
 //!   does not handle → 501);
 //! - [`task`] and [`calls`] (shell): the signaling task — transaction layer, call table, timers.
@@ -18,6 +19,7 @@ pub mod pipeline;
 pub mod probe;
 mod random;
 pub mod register;
+pub mod registrant;
 pub mod registrar;
 pub mod route;
 pub mod task;

@@ -13,6 +13,7 @@ use crate::b2bua::pipeline::{self, LocalIdentity, Reply};
 use crate::b2bua::probe::Probes;
 use crate::b2bua::random;
 use crate::b2bua::register::PendingRegisters;
+use crate::b2bua::registrant::Registrants;
 use crate::b2bua::registrar::{Registrar, RegistrarConfig};
 use crate::config::Config;
 use crate::config::Transport;
@@ -48,6 +49,8 @@ pub struct Core {
     pub(crate) secret: [u8; 16],
     /// Peer credentials for digest challenges (see [`Core::set_credentials`]).
     pub(crate) credentials: CredentialStore,
+    /// The SBC's own registrations with trunks.
+    pub(crate) registrants: Registrants,
     identity: LocalIdentity,
     pub(crate) server: Bytes,
     /// Kind of every live transaction, for the active gauge and timeout labels.
@@ -95,6 +98,7 @@ impl Core {
             pending_registers: PendingRegisters::default(),
             secret: random::bytes(),
             credentials: CredentialStore::default(),
+            registrants: Registrants::default(),
             config,
             transports,
             metrics,
@@ -108,6 +112,7 @@ impl Core {
 
     /// Sets the peer credentials used to answer digest challenges.
     pub fn set_credentials(&mut self, credentials: CredentialStore) {
+        self.registrants = Registrants::from_config(&self.config, &credentials, now());
         self.credentials = credentials;
     }
 
@@ -130,6 +135,7 @@ impl Core {
                 self.layer.poll_timeout(),
                 self.calls.next_deadline(),
                 self.next_probe(),
+                self.registrants.next_due(),
             ]
             .into_iter()
             .flatten()
@@ -152,6 +158,7 @@ impl Core {
                     self.flush(true);
                     self.call_timers(now);
                     self.send_probes(now);
+                    self.send_registrations(now);
                     for gone in self.registrar.expire(now) {
                         debug!(aor = %gone.aor, "registration expired");
                     }
@@ -431,6 +438,8 @@ impl Core {
                 if self.probe_result(&key, response.status(), now) => {}
             TxEvent::Response { key, response }
                 if self.register_response(&key, Some(&response), now) => {}
+            TxEvent::Response { key, response }
+                if self.registrant_result(&key, Some(&response), now) => {}
             TxEvent::Response { key, response } => match self.calls.by_tx(&key) {
                 Some((id, leg)) => self.call_event(
                     id,
@@ -448,7 +457,10 @@ impl Core {
                 if let (Some(kind), Some(label)) = (self.kinds.get(&key), timer_label(timer)) {
                     self.metrics.transaction_timeout(*kind, label);
                 }
-                if self.probe_result(&key, None, now) || self.register_response(&key, None, now) {
+                if self.probe_result(&key, None, now)
+                    || self.register_response(&key, None, now)
+                    || self.registrant_result(&key, None, now)
+                {
                     return;
                 }
                 if let Some((id, leg)) = self.calls.by_tx(&key) {
@@ -457,7 +469,10 @@ impl Core {
             }
             TxEvent::TransportError { key } => {
                 debug!(?key, "transport error on a transaction");
-                if self.probe_result(&key, None, now) || self.register_response(&key, None, now) {
+                if self.probe_result(&key, None, now)
+                    || self.register_response(&key, None, now)
+                    || self.registrant_result(&key, None, now)
+                {
                     return;
                 }
                 if let Some((id, leg)) = self.calls.by_tx(&key) {

@@ -118,6 +118,21 @@ pub struct Peer {
     pub credentials_file: Option<PathBuf>,
     /// OPTIONS keepalive interval. Default: none (no keepalives).
     pub options_ping_interval: Option<Duration>,
+    /// The SBC's own registration with this peer. Default: none.
+    pub registration: Option<PeerRegistration>,
+}
+
+/// The SBC registering itself with a peer (a trunk that expects a REGISTER).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerRegistration {
+    /// The address-of-record's user part.
+    pub user: String,
+    /// The address-of-record's host part; `None`: the peer's first address.
+    pub domain: Option<String>,
+    /// Requested lifetime.
+    pub expires: Duration,
+    /// First retry delay after a failure (doubled per failure, at most 600 s).
+    pub retry: Duration,
 }
 
 /// One routing rule; rules are tried in order and the first match wins.

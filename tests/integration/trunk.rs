@@ -8,6 +8,15 @@ use std::sync::Arc;
 
 /// The loopback configuration with the `pbx` peer at `pbx` using `credentials` (file text).
 async fn start_with_credentials(pbx: &str, credentials: &str) -> (sbc::app::Running, PathGuard) {
+    start_with_credentials_and(pbx, credentials, "").await
+}
+
+/// [`start_with_credentials`] with `peer_extra` TOML appended to the peer's table.
+async fn start_with_credentials_and(
+    pbx: &str,
+    credentials: &str,
+    peer_extra: &str,
+) -> (sbc::app::Running, PathGuard) {
     let dir = std::env::temp_dir().join(format!("sbc-trunk-{}", free_port(Transport::Udp)));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let file = dir.join("trunk.credentials");
@@ -15,7 +24,10 @@ async fn start_with_credentials(pbx: &str, credentials: &str) -> (sbc::app::Runn
     let peer = format!("addresses = [\"{pbx}\"]");
     let text = harness::config_text_with(&repo().join("certs/dev"), "", pbx).replace(
         &peer,
-        &format!("{peer}\ncredentials_file = \"{}\"", file.display()),
+        &format!(
+            "{peer}\ncredentials_file = \"{}\"{peer_extra}",
+            file.display()
+        ),
     );
     let config = sbc::config::from_str(&text, &repo()).expect("config");
     let sbc = sbc::app::start(Arc::new(config)).await.expect("starts");
@@ -89,4 +101,54 @@ async fn a_bad_credentials_file_stops_start_up_without_quoting_it() {
         "{error}"
     );
     assert!(!error.contains("s3cret"), "{error}");
+}
+
+/// The SBC registers itself with a trunk (SIPp as the registrar): the challenge is answered with
+/// the configured credentials, the short lifetime granted is refreshed in time, and
+/// `sbc_trunk_registered` shows it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sbc_registers_with_a_trunk_and_refreshes() {
+    let Some(sipp) = sipp() else { return };
+    let port = free_port(Transport::Udp);
+    let pbx = format!("udp:127.0.0.1:{port}");
+    let dir = repo().join("tests/interop");
+    let registrar = std::process::Command::new(sipp)
+        .args([
+            "-sf",
+            &dir.join("trunk-registrar.xml").display().to_string(),
+        ])
+        .args(["-i", "127.0.0.1", "-p", &port.to_string(), "-m", "1"])
+        .args(["-nostdin", "-timeout", "30s", "-timeout_error"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("sipp registrar");
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let (sbc, _dir) = start_with_credentials_and(
+        &pbx,
+        "username = \"trunkuser\"\npassword = \"trunkpass\"\n",
+        "\n[peers.registration]\nuser = \"trunkuser\"\ndomain = \"127.0.0.1\"\nretry_secs = 1\n",
+    )
+    .await;
+    let mut registered = f64::NAN;
+    for _ in 0..50 {
+        let metrics = harness::scrape(sbc.metrics_addr).await;
+        registered = harness::series(&metrics, "sbc_trunk_registered{peer=\"pbx\"}");
+        if registered == 1.0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let output = tokio::task::spawn_blocking(move || registrar.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    sbc.shutdown().await;
+    assert_eq!(registered, 1.0, "never registered");
+    assert!(
+        output.status.success(),
+        "registrar saw a bad REGISTER or no refresh:\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
 }

@@ -142,6 +142,7 @@ fn peers() -> Vec<Peer> {
         addresses: addresses.iter().map(|a| a.parse().unwrap()).collect(),
         credentials_file: None,
         options_ping_interval: None,
+        registration: None,
     };
     vec![
         peer("trunk", &["udp:192.0.2.1", "udp:192.0.2.2:5080"]),
