@@ -132,6 +132,9 @@ pub enum Problem {
     /// A SIP user or domain that cannot be put into a URI.
     #[error("invalid value {0:?} for a SIP URI part")]
     InvalidUser(String),
+    /// `failover_peers` on a route that does not send to a peer.
+    #[error("failover_peers needs to_peer")]
+    FailoverWithoutPeer,
     /// A realm or peer name used twice.
     #[error("duplicate name {name:?} (first used at {first})")]
     DuplicateName {

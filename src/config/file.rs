@@ -134,6 +134,8 @@ pub struct RouteFile {
     pub strip: Option<i64>,
     /// Text put in front of the user after stripping. Default: empty.
     pub prepend: Option<String>,
+    /// Peers tried, in order, when every address of `to_peer` failed. Default: none.
+    pub failover_peers: Vec<String>,
 }
 
 /// `[sip]`: timers and identity.

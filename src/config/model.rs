@@ -152,6 +152,9 @@ pub struct Route {
     pub strip: usize,
     /// Text put in front of the user after stripping. Default: empty.
     pub prepend: String,
+    /// Peers tried in order after every address of the target peer failed (408, 503, timeout
+    /// or transport error) or is down. Only with a peer target. Default: none.
+    pub failover_peers: Vec<String>,
 }
 
 impl Route {
@@ -332,6 +335,7 @@ mod tests {
             target: RouteTarget::Peer("pbx".into()),
             strip,
             prepend: prepend.into(),
+            failover_peers: Vec::new(),
         };
         let cases = [
             (0, "", "1001", "1001"),

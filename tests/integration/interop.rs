@@ -403,6 +403,21 @@ async fn nothing_of_one_side_reaches_the_other() {
     );
 }
 
+/// A SIPp UAS on `port` that answers every INVITE with 503 (stop it with `kill`).
+pub fn spawn_unavailable(sipp: &str, port: u16) -> std::process::Child {
+    let dir = repo().join("tests/interop");
+    Command::new(sipp)
+        .args([
+            "-sf",
+            &dir.join("unavailable-uas.xml").display().to_string(),
+        ])
+        .args(["-i", "127.0.0.1", "-p", &port.to_string(), "-nostdin"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("sipp")
+}
+
 /// Failover: the PBX's first address answers every INVITE with 503, the second works. Every call
 /// succeeds — the caller never sees the 503 — and the 503s were really received.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -415,17 +430,7 @@ async fn failover_to_the_next_address_on_503() {
         &format!("udp:127.0.0.1:{bad}\", \"udp:127.0.0.1:{good}"),
     )
     .await;
-    let dir = repo().join("tests/interop");
-    let mut unavailable = Command::new(sipp)
-        .args([
-            "-sf",
-            &dir.join("unavailable-uas.xml").display().to_string(),
-        ])
-        .args(["-i", "127.0.0.1", "-p", &bad.to_string(), "-nostdin"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("sipp");
+    let mut unavailable = spawn_unavailable(sipp, bad);
     let result = run_pair("call", &sbc, good, Transport::Udp, 5, 10).await;
     let metrics = harness::scrape(sbc.metrics_addr).await;
     let _ = unavailable.kill();

@@ -2,7 +2,7 @@
 //! answered with the peer's configured credentials, and SIPp's own digest code verifies them.
 
 use crate::harness::{self, repo};
-use crate::interop::{free_port, run_pair_with, sipp};
+use crate::interop::{free_port, run_pair_with, sipp, spawn_unavailable};
 use sbc::config::Transport;
 use std::sync::Arc;
 
@@ -150,5 +150,49 @@ async fn the_sbc_registers_with_a_trunk_and_refreshes() {
         "registrar saw a bad REGISTER or no refresh:\n{}\n{}",
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// Failover across peers: the route's target answers every INVITE with 503, its
+/// `failover_peers` entry works; every call succeeds and is answered by the backup.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_fail_over_to_the_routes_backup_peer() {
+    let Some(sipp) = sipp() else { return };
+    let bad = free_port(Transport::Udp);
+    let good = free_port(Transport::Udp);
+    let extra = format!(
+        "[[peers]]\nname = \"backup\"\nrealm = \"core\"\naddresses = [\"udp:127.0.0.1:{good}\"]\n"
+    );
+    let text = harness::config_text_with(
+        &repo().join("certs/dev"),
+        &extra,
+        &format!("udp:127.0.0.1:{bad}"),
+    )
+    .replace(
+        "to_peer = \"pbx\"",
+        "to_peer = \"pbx\"\nfailover_peers = [\"backup\"]",
+    );
+    let config = sbc::config::from_str(&text, &repo()).expect("config");
+    let sbc = sbc::app::start(Arc::new(config)).await.expect("starts");
+    let mut unavailable = spawn_unavailable(sipp, bad);
+    let result = run_pair_with(
+        "call-uac.xml",
+        "call-uas.xml",
+        &sbc,
+        good,
+        Transport::Udp,
+        5,
+        10,
+    )
+    .await;
+    let metrics = harness::scrape(sbc.metrics_addr).await;
+    let _ = unavailable.kill();
+    let _ = unavailable.wait();
+    sbc.shutdown().await;
+    result.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        harness::series(&metrics, "sbc_calls_answered_total{peer=\"backup\"}"),
+        5.0,
+        "{metrics}"
     );
 }
