@@ -24,6 +24,7 @@ use tracing::{info, warn};
 
 use crate::b2bua::credentials::{CredentialStore, CredentialsError};
 use crate::b2bua::pipeline::LocalIdentity;
+use crate::b2bua::resolve::{self, PeerNames};
 use crate::b2bua::task::Core;
 use crate::config::{Config, Host, Transport};
 use crate::metrics::Metrics;
@@ -330,7 +331,17 @@ pub async fn start(config: Arc<Config>) -> Result<Running, AppError> {
         local_identity(&config, &infos),
         Bytes::from(config.sip.user_agent.clone()),
     );
+    // Peer names resolve before the first call can need them, then in the background.
+    let peer_names = Arc::new(PeerNames::default());
+    peer_names.refresh(&config, &transports).await;
+    core.set_peer_names(Arc::clone(&peer_names));
     core.set_credentials(credentials);
+    tokio::spawn(resolve::run(
+        peer_names,
+        Arc::clone(&config),
+        Arc::clone(&transports),
+        shutdown.clone(),
+    ));
     tokio::spawn(core.run(inbound_rx, shutdown.clone()));
     tokio::spawn(metrics_http::serve(
         http,

@@ -9,7 +9,6 @@ use crate::b2bua::random::{self, encode, hex};
 use crate::b2bua::registrar::{Decision, ForwardContact};
 use crate::b2bua::route::{self, RouteDecision, Source};
 use crate::b2bua::task::Core;
-use crate::config::Host as ConfigHost;
 use crate::metrics::labels::{RegistrationResult, TransactionKind};
 use crate::sip::header::{Contact, HeaderName, NameAddr, Via};
 use crate::sip::message::{Header, Headers, Message, RequestLine, SIP_2_0, StartLine};
@@ -69,13 +68,15 @@ impl Core {
         let Some(candidate) = candidate else {
             return self.reply(&key, &request, &from, 404, Vec::new());
         };
-        let ConfigHost::Ip(ip) = candidate.address.host else {
-            return self.reply(&key, &request, &from, 503, Vec::new());
-        };
         let Some(peer) = self.config.peer(&candidate.peer) else {
             return;
         };
         let Some(listener) = self.listener_for(&peer.realm, candidate.address.transport) else {
+            return self.reply(&key, &request, &from, 503, Vec::new());
+        };
+        let local_ip = self.transports.listener(listener).map(|l| l.local.ip());
+        let Some(ip) = local_ip.and_then(|l| self.peer_names.address(&candidate.address.host, l))
+        else {
             return self.reply(&key, &request, &from, 503, Vec::new());
         };
         let reliable = from.reliable();

@@ -15,6 +15,7 @@ use crate::b2bua::random;
 use crate::b2bua::register::PendingRegisters;
 use crate::b2bua::registrant::Registrants;
 use crate::b2bua::registrar::{Registrar, RegistrarConfig};
+use crate::b2bua::resolve::PeerNames;
 use crate::config::Config;
 use crate::config::Transport;
 use crate::error::SipError;
@@ -51,6 +52,8 @@ pub struct Core {
     pub(crate) credentials: CredentialStore,
     /// The SBC's own registrations with trunks.
     pub(crate) registrants: Registrants,
+    /// Addresses of peers configured by host name.
+    pub(crate) peer_names: Arc<PeerNames>,
     identity: LocalIdentity,
     pub(crate) server: Bytes,
     /// Kind of every live transaction, for the active gauge and timeout labels.
@@ -99,6 +102,7 @@ impl Core {
             secret: random::bytes(),
             credentials: CredentialStore::default(),
             registrants: Registrants::default(),
+            peer_names: Arc::default(),
             config,
             transports,
             metrics,
@@ -114,6 +118,11 @@ impl Core {
     pub fn set_credentials(&mut self, credentials: CredentialStore) {
         self.registrants = Registrants::from_config(&self.config, &credentials, now());
         self.credentials = credentials;
+    }
+
+    /// Sets where the addresses of peers configured by host name are looked up.
+    pub fn set_peer_names(&mut self, names: Arc<PeerNames>) {
+        self.peer_names = names;
     }
 
     /// Number of live transactions.

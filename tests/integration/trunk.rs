@@ -196,3 +196,31 @@ async fn calls_fail_over_to_the_routes_backup_peer() {
         "{metrics}"
     );
 }
+
+/// A peer configured by host name (`localhost`, resolved through the system resolver) takes
+/// calls, and sees its name in the Request-URI.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_configured_by_host_name_takes_calls() {
+    if sipp().is_none() {
+        return;
+    }
+    let port = free_port(Transport::Udp);
+    let sbc = harness::start_with_pbx("", &format!("udp:localhost:{port}")).await;
+    let result = run_pair_with(
+        "call-uac.xml",
+        "named-uas.xml",
+        &sbc,
+        port,
+        Transport::Udp,
+        3,
+        10,
+    )
+    .await;
+    let metrics = harness::scrape(sbc.metrics_addr).await;
+    sbc.shutdown().await;
+    result.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        harness::series(&metrics, "sbc_calls_answered_total{peer=\"pbx\"}"),
+        3.0
+    );
+}

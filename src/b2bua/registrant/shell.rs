@@ -115,10 +115,9 @@ impl Core {
     fn registration_route(&self, peer: &str) -> Option<(Target, crate::b2bua::call::LegIdentity)> {
         let peer = self.config.peer(peer)?;
         let address = peer.addresses.first()?;
-        let ConfigHost::Ip(ip) = address.host else {
-            return None;
-        };
         let listener = self.listener_for(&peer.realm, address.transport)?;
+        let local_ip = self.transports.listener(listener)?.local.ip();
+        let ip = self.peer_names.address(&address.host, local_ip)?;
         let local = self.leg_identity(listener)?;
         let target = Target {
             listener,
