@@ -212,6 +212,10 @@ impl Live {
                 self.send_ack(cx, Leg::B, seq, None);
                 self.hang_up(cx, &[Leg::B], reason)
             }
+            (_, 200..=299) if self.is_other_fork(&response) => {
+                self.release_fork(cx, &response);
+                Flow::Continue
+            }
             (_, 200..=299) => {
                 // A 2xx retransmission: ACK it again once A's ACK has been relayed.
                 let seq = response.cseq().map(|c| c.seq).unwrap_or(0);
@@ -327,6 +331,40 @@ impl Live {
         let mut routes = response.record_routes().unwrap_or_default();
         routes.reverse();
         self.b.route_set = routes;
+    }
+
+    /// Whether a 2xx comes from another fork than the one the call is confirmed with (a
+    /// forking proxy behind B let two branches answer, RFC 3261 §13.2.2.4).
+    fn is_other_fork(&self, response: &Message) -> bool {
+        let tag = response.to_header().ok().and_then(|to| to.tag().cloned());
+        matches!((&self.b.remote_tag, tag), (Some(ours), Some(theirs)) if *ours != theirs)
+    }
+
+    /// Confirms and at once releases the dialog of another fork's 2xx: ACK, then BYE
+    /// (§13.2.2.4). A hears nothing of it.
+    fn release_fork(&mut self, cx: &mut Cx<'_>, response: &Message) {
+        let mut fork = self.b.clone();
+        fork.remote_tag = response.to_header().ok().and_then(|to| to.tag().cloned());
+        fork.refresh_target(response);
+        let mut routes = response.record_routes().unwrap_or_default();
+        routes.reverse();
+        fork.route_set = routes;
+        let seq = response.cseq().map(|c| c.seq).unwrap_or(1);
+        let local = &cx.plan.b_local;
+        let via = cx.ids.via(Leg::B, local);
+        let mut ack = fork.build(Method::Ack, seq, &via, MaxForwards::DEFAULT, &local.contact);
+        stamp_agent(&mut ack, &cx.plan.user_agent);
+        cx.actions.push(Action::SendAck { leg: Leg::B, ack });
+        let via = cx.ids.via(Leg::B, local);
+        let mut bye = fork.build(
+            Method::Bye,
+            seq + 1,
+            &via,
+            MaxForwards::DEFAULT,
+            &local.contact,
+        );
+        stamp_agent(&mut bye, &cx.plan.user_agent);
+        cx.send(Leg::B, bye);
     }
 
     /// A response to A's INVITE carrying what B said: tag, Record-Route of A's INVITE and the
