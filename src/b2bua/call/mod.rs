@@ -145,6 +145,8 @@ struct Live {
     a_rseq: u32,
     /// Digest answers to the B-leg target's challenges.
     auth: DigestClient,
+    /// Re-INVITEs the call relayed, as sent, while their transaction may still be cancelled.
+    reinvites: Vec<(TxKey, Message)>,
 }
 
 impl Live {

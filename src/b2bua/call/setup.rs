@@ -163,6 +163,7 @@ impl Call {
             rels: Vec::new(),
             a_rseq: 0,
             auth: DigestClient::new(),
+            reinvites: Vec::new(),
         }));
         cx.actions
     }
@@ -274,17 +275,6 @@ impl Live {
     /// A CANCEL on leg A for A's INVITE (§9.2).
     pub(super) fn on_cancel(&mut self, cx: &mut Cx<'_>, request: &Message, tx: &TxKey) -> Flow {
         let tag = self.a.local_tag.clone();
-        if tx.with_method(Method::Invite) != self.a_tx {
-            let code = if self.out.values().any(|o| {
-                matches!(&o.purpose, Purpose::Relay { from: Leg::A, tx: t, .. } if *t == tx.with_method(Method::Invite))
-            }) {
-                200
-            } else {
-                481
-            };
-            cx.reject(Leg::A, tx, request, code, &tag);
-            return Flow::Continue;
-        }
         cx.reject(Leg::A, tx, request, 200, &tag);
         match self.phase {
             Phase::Calling | Phase::Early => self.give_up(cx, 487, EndReason::Cancelled),
