@@ -400,14 +400,28 @@ impl Live {
             .iter()
             .any(|t| t.eq_ignore_ascii_case(b"100rel"));
         if let (Some(b_rseq), true) = (b_rseq, reliable) {
-            self.a_rseq += 1;
+            let b_cseq = response.cseq().map(|c| c.seq).unwrap_or(0);
+            // B retransmits a reliable provisional until the PRACK reaches it (RFC 3262 §3);
+            // each retransmission goes to A with the RSeq A saw the first time.
+            let known = self
+                .rels
+                .iter()
+                .find(|r| r.b_rseq == b_rseq && r.b_cseq == b_cseq)
+                .map(|r| r.a_rseq);
+            let a_rseq = match known {
+                Some(a_rseq) => a_rseq,
+                None => {
+                    self.a_rseq += 1;
+                    self.rels.push(Rel {
+                        a_rseq: self.a_rseq,
+                        b_rseq,
+                        b_cseq,
+                    });
+                    self.a_rseq
+                }
+            };
             to_a.headers
-                .push(Header::new(HeaderName::RSeq, value(self.a_rseq)));
-            self.rels.push(Rel {
-                a_rseq: self.a_rseq,
-                b_rseq,
-                b_cseq: response.cseq().map(|c| c.seq).unwrap_or(0),
-            });
+                .push(Header::new(HeaderName::RSeq, value(a_rseq)));
         }
         cx.respond(Leg::A, &self.a_tx, to_a);
     }

@@ -189,6 +189,17 @@ fn reliable_provisional_and_prack_are_mapped_per_leg() {
     let r = &answered(&early, Leg::A)[0];
     assert_eq!(header(r, HeaderName::RSeq).unwrap(), "1");
     assert_eq!(header(r, HeaderName::Require).unwrap(), "100rel");
+    // B retransmits it (no PRACK yet): A gets the same RSeq again, not a new provisional.
+    let again = rig.b_reply(&inv, 183, &[("Require", "100rel"), ("RSeq", "7")], SDP);
+    assert_eq!(
+        header(&answered(&again, Leg::A)[0], HeaderName::RSeq).unwrap(),
+        "1"
+    );
+    let next = rig.b_reply(&inv, 180, &[("Require", "100rel"), ("RSeq", "8")], "");
+    assert_eq!(
+        header(&answered(&next, Leg::A)[0], HeaderName::RSeq).unwrap(),
+        "2"
+    );
     let prack = rig.request(Leg::A, "PRACK", "RAck: 1 10 INVITE\r\n", "");
     let out = &sent(&prack, Leg::B)[0];
     assert_eq!(header(out, HeaderName::RAck).unwrap(), "7 1 INVITE");
