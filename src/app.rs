@@ -20,7 +20,7 @@ use std::net::SocketAddr;
 use thiserror::Error;
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, watch};
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use crate::b2bua::credentials::{CredentialStore, CredentialsError};
 use crate::b2bua::pipeline::LocalIdentity;
@@ -39,11 +39,14 @@ use crate::transport::outbound::Outbound;
 use crate::transport::table::Refusal;
 use crate::transport::udp::{self, UdpContext};
 use crate::transport::{
-    CloseReason, ConnTable, ListenerId, ListenerInfo, TransportObserver, Transports,
+    CloseReason, ConnId, ConnTable, ListenerId, ListenerInfo, TransportObserver, Transports,
 };
 
 /// How long running work may take to finish after a shutdown signal.
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Closed-connection notices waiting for the signaling task.
+const CLOSED_NOTICES: usize = 4096;
 
 /// Longest time one write to a TCP/TLS peer may take before the connection is dropped.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -225,12 +228,14 @@ pub async fn start(config: Arc<Config>) -> Result<Running, AppError> {
         })
     })?;
 
+    let (closed_tx, closed_rx) = mpsc::channel(CLOSED_NOTICES);
     let observer: Arc<dyn TransportObserver> = Arc::new(MetricsObserver {
         metrics: Arc::clone(&metrics),
         listeners: infos
             .iter()
             .map(|l| (Arc::clone(&l.realm_name), l.transport))
             .collect(),
+        closed: closed_tx,
     });
     // Per-listener connection settings, shared by accepted and opened connections.
     let conn_ctx = |id: usize| ConnContext {
@@ -336,6 +341,7 @@ pub async fn start(config: Arc<Config>) -> Result<Running, AppError> {
     peer_names.refresh(&config, &transports).await;
     core.set_peer_names(Arc::clone(&peer_names));
     core.set_credentials(credentials);
+    core.set_closed_connections(closed_rx);
     tokio::spawn(resolve::run(
         peer_names,
         Arc::clone(&config),
@@ -408,6 +414,8 @@ fn local_identity(config: &Config, listeners: &[ListenerInfo]) -> LocalIdentity 
 struct MetricsObserver {
     metrics: Arc<Metrics>,
     listeners: Vec<(Arc<str>, Transport)>,
+    /// Tells the signaling task which connections closed.
+    closed: mpsc::Sender<ConnId>,
 }
 
 impl MetricsObserver {
@@ -443,10 +451,18 @@ impl TransportObserver for MetricsObserver {
         self.metrics.connection_rejected(realm, transport, reason);
     }
 
-    fn conn_closed(&self, listener: ListenerId, reason: CloseReason) {
+    fn conn_closed(&self, listener: ListenerId, conn: ConnId, reason: CloseReason) {
         let (realm, transport) = self.labels(listener);
         self.metrics
             .connection_closed(realm, transport, reason.into());
+        // Registrations made over this connection can no longer be reached. If the signaling
+        // task is too far behind to take the notice, they lapse at their (short) expiry instead.
+        if self.closed.try_send(conn).is_err() {
+            debug!(
+                ?conn,
+                "closed-connection notice dropped; bindings will expire"
+            );
+        }
     }
 
     fn tls_handshake_failed(&self, listener: ListenerId) {

@@ -15,7 +15,7 @@ use crate::sip::message::{Header, Headers, Message, RequestLine, SIP_2_0, StartL
 use crate::sip::method::Method;
 use crate::sip::transaction::{TxKey, branch_from};
 use crate::sip::uri::{Host, SipUri, Uri};
-use crate::transport::Target;
+use crate::transport::{ConnId, Target};
 use aws_lc_rs::digest::{SHA256, digest};
 use bytes::{Bytes, BytesMut};
 use std::collections::HashMap;
@@ -132,6 +132,19 @@ impl Core {
                     }
                 }
             }
+        }
+    }
+
+    /// A TCP/TLS connection closed: the phones registered over it cannot be reached any more,
+    /// so their bindings go (RFC 5626 §4.4.1 treats a failed flow the same way). Calls the PBX
+    /// then places to them get `480` instead of waiting for a flow that is gone.
+    pub(crate) fn connection_closed(&mut self, conn: ConnId) {
+        let gone = self.registrar.remove_where(|flow| flow.conn == Some(conn));
+        for binding in &gone {
+            debug!(aor = %binding.aor, "connection closed; binding removed");
+        }
+        if !gone.is_empty() {
+            self.metrics.registrations_active(self.registrar.len());
         }
     }
 

@@ -28,7 +28,7 @@ use crate::sip::response::error_response;
 use crate::sip::transaction::{CancelTarget, Timer, Timers, TransactionLayer, TxEvent, TxKey};
 use crate::sip::validate::Disposition;
 use crate::transport::route::{response_address, stamp_via};
-use crate::transport::{Inbound, SendError, Target, Transports};
+use crate::transport::{ConnId, Inbound, SendError, Target, Transports};
 use bytes::Bytes;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -62,6 +62,8 @@ pub struct Core {
     pending_invites: HashMap<TxKey, Message>,
     /// Where connection tasks report a send that failed after the fact.
     failed: Option<mpsc::Sender<TxKey>>,
+    /// Connections that closed (their registrations are gone with them).
+    closed: Option<mpsc::Receiver<ConnId>>,
 }
 
 /// Failed sends waiting to be reported to the transaction layer.
@@ -70,6 +72,14 @@ const FAILED_SENDS: usize = 1024;
 /// Current time on the runtime's clock (virtual under `tokio::time::pause`).
 fn now() -> std::time::Instant {
     tokio::time::Instant::now().into_std()
+}
+
+/// The next closed connection, or never when nothing reports them.
+async fn next_closed(closed: &mut Option<mpsc::Receiver<ConnId>>) -> Option<ConnId> {
+    match closed {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
 }
 
 /// A fresh To tag: 64 random bits, hex.
@@ -111,6 +121,7 @@ impl Core {
             kinds: HashMap::new(),
             pending_invites: HashMap::new(),
             failed: None,
+            closed: None,
         }
     }
 
@@ -123,6 +134,11 @@ impl Core {
     /// Sets where the addresses of peers configured by host name are looked up.
     pub fn set_peer_names(&mut self, names: Arc<PeerNames>) {
         self.peer_names = names;
+    }
+
+    /// Sets where the transports report closed connections.
+    pub fn set_closed_connections(&mut self, closed: mpsc::Receiver<ConnId>) {
+        self.closed = Some(closed);
     }
 
     /// Number of live transactions.
@@ -139,6 +155,7 @@ impl Core {
     pub async fn run(mut self, mut inbound: mpsc::Receiver<Inbound>, mut shutdown: Shutdown) {
         let (failed_tx, mut failed_rx) = mpsc::channel(FAILED_SENDS);
         self.failed = Some(failed_tx);
+        let mut closed = self.closed.take();
         loop {
             let deadline = [
                 self.layer.poll_timeout(),
@@ -174,6 +191,7 @@ impl Core {
                     self.metrics.registrations_active(self.registrar.len());
                     self.flush(false);
                 }
+                Some(conn) = next_closed(&mut closed) => self.connection_closed(conn),
                 Some(key) = failed_rx.recv() => {
                     self.layer.handle_transport_error(&key, now());
                     self.flush(false);

@@ -293,8 +293,8 @@ pub trait TransportObserver: Send + Sync {
     fn conn_accepted(&self, listener: ListenerId);
     /// A connection was refused before any byte was read.
     fn conn_refused(&self, listener: ListenerId, reason: table::Refusal);
-    /// An accepted connection ended.
-    fn conn_closed(&self, listener: ListenerId, reason: CloseReason);
+    /// A connection (accepted or opened by the SBC) ended.
+    fn conn_closed(&self, listener: ListenerId, conn: ConnId, reason: CloseReason);
     /// A TLS handshake failed or timed out.
     fn tls_handshake_failed(&self, listener: ListenerId);
 }

@@ -10,5 +10,6 @@ mod interop;
 mod limits;
 mod outbound;
 mod peers;
+mod registration;
 mod tls;
 mod trunk;
