@@ -89,3 +89,10 @@ pub use line::Line;
 pub use origin::OriginState;
 pub use parse::{MediaSection, Sdp, SdpLimits};
 pub use rewrite::{CryptoPlan, MediaPlan, MuxPlan, ProfilePlan, RewritePlan, RtcpPlan};
+
+#[cfg(test)]
+mod corpus_tests;
+#[cfg(test)]
+mod prop_tests;
+#[cfg(test)]
+mod test_support;
