@@ -7,8 +7,9 @@
 
 use bytes::Bytes;
 
-/// One line of an SDP body.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One line of an SDP body. Its `Debug` form hides the value of `a=crypto` lines, which carry
+/// SRTP master keys (DESIGN §5: keys are never logged).
+#[derive(Clone, PartialEq, Eq)]
 pub struct Line {
     raw: Bytes,
     kind: u8,
@@ -65,6 +66,16 @@ impl Line {
     pub fn is_attribute(&self, name: &[u8]) -> bool {
         self.attribute()
             .is_some_and(|(n, _)| n.eq_ignore_ascii_case(name))
+    }
+}
+
+impl std::fmt::Debug for Line {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.is_attribute(b"crypto") {
+            f.write_str("Line(a=crypto:<redacted>)")
+        } else {
+            write!(f, "Line({:?})", String::from_utf8_lossy(&self.raw))
+        }
     }
 }
 
@@ -131,6 +142,13 @@ mod tests {
         assert_eq!(l[3].attribute(), Some((&b""[..], None)));
         assert_eq!(l[4].kind(), Line::OTHER);
         assert_eq!(l[5].kind(), Line::OTHER);
+    }
+
+    #[test]
+    fn debug_hides_crypto_keys() {
+        let l = lines(b"a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:SECRET\na=ptime:20");
+        assert_eq!(format!("{:?}", l[0]), "Line(a=crypto:<redacted>)");
+        assert_eq!(format!("{:?}", l[1]), "Line(\"a=ptime:20\")");
     }
 
     #[test]

@@ -38,8 +38,9 @@ impl Default for SdpLimits {
 }
 
 /// A parsed SDP body: every line kept as written (zero-copy slices of the body), plus the typed
-/// values the rewriter and the media layer need.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// values the rewriter and the media layer need. `Debug` shows the lines with `a=crypto` values
+/// hidden, never the raw body.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Sdp {
     body: Bytes,
     session: Vec<Line>,
@@ -158,6 +159,15 @@ impl Sdp {
     /// The session-level direction attribute, if any (the default for media sections).
     pub fn session_direction(&self) -> Option<Direction> {
         self.session_direction
+    }
+}
+
+impl std::fmt::Debug for Sdp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sdp")
+            .field("session", &self.session)
+            .field("media", &self.media)
+            .finish_non_exhaustive()
     }
 }
 

@@ -16,7 +16,8 @@
 //!   formats as written. Port 0 keeps the stream as a rejected/disabled one (RFC 3264 §6, §8.2).
 //! - ICE lines ([`crate::sdp::ICE_ATTRIBUTES`]) at both levels, when `strip_ice` is set.
 //! - `a=rtcp`, `a=rtcp-mux`, `a=crypto`: kept, removed or replaced per [`MediaPlan`]; new lines
-//!   are appended at the end of the section in that order.
+//!   are appended at the end of the section in that order. A session-level `a=crypto` (invalid
+//!   per RFC 4568 §9.1, but keys all the same) is dropped whenever any plan replaces keys.
 //! - RFC 2543 hold: a stream whose effective `c=` is `IN IP4 0.0.0.0` is written with the relay
 //!   address (RFC 3264 §8.4 discourages 0.0.0.0: it stops RTCP, has no IPv6 form and a relay
 //!   must never send to it) and an explicit direction attribute without the receive half
@@ -124,13 +125,22 @@ impl ProfilePlan {
     }
 }
 
-/// The `a=crypto` decision (RFC 4568).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The `a=crypto` decision (RFC 4568). `Debug` shows how many values, not the keys.
+#[derive(Clone, PartialEq, Eq)]
 pub enum CryptoPlan {
     /// Copy the section's `a=crypto` lines.
     Keep,
     /// Remove them and append `a=crypto:<value>` for each value given (none: only remove).
     Replace(Vec<Bytes>),
+}
+
+impl std::fmt::Debug for CryptoPlan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Keep => f.write_str("Keep"),
+            Self::Replace(v) => write!(f, "Replace(<{} redacted>)", v.len()),
+        }
+    }
 }
 
 impl Sdp {
@@ -176,6 +186,10 @@ impl Sdp {
         let (has_origin, has_name, has_time) = (has(b'o'), has(b's'), has(b't'));
         let mut origin_at = None;
         let mut wrote_c = false;
+        let replaces_keys = plan
+            .media
+            .iter()
+            .any(|p| matches!(p.crypto, CryptoPlan::Replace(_)));
         let mut wrote_t = has_time;
         for line in lines {
             if !wrote_t && matches!(line.kind(), b'r' | b'z' | b'k' | b'a') {
@@ -196,6 +210,7 @@ impl Sdp {
                 }
                 b'c' => {}
                 b'a' if plan.strip_ice && is_ice(line) => {}
+                b'a' if replaces_keys && line.is_attribute(b"crypto") => {}
                 b'v' if !has_origin && origin_at.is_none() => {
                     copy(line, out);
                     origin_at = Some(out.len());

@@ -364,3 +364,25 @@ fn plan_errors() {
     }
     assert_eq!(o.version(), 1, "failed rewrites stamp nothing");
 }
+
+#[test]
+fn keys_never_pass_or_print_when_replaced() {
+    let sdp = "v=0\nc=IN IP4 10.0.0.5\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:SESSIONKEY\nm=audio 4000 RTP/SAVP 0\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:MEDIAKEY\n";
+    let replace = MediaPlan {
+        crypto: CryptoPlan::Replace(vec![Bytes::from_static(
+            b"1 AES_CM_128_HMAC_SHA1_80 inline:OURS",
+        )]),
+        ..MediaPlan::new(5000)
+    };
+    let out = rewrite(sdp, &plan("192.0.2.1", vec![replace.clone()]));
+    assert!(
+        !out.contains("SESSIONKEY") && !out.contains("MEDIAKEY"),
+        "{out}"
+    );
+    assert!(out.ends_with("a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:OURS\r\n"));
+    let kept = rewrite(sdp, &plan("192.0.2.1", vec![MediaPlan::new(5000)]));
+    assert!(kept.contains("SESSIONKEY") && kept.contains("MEDIAKEY"));
+    let debug = format!("{:?} {:?}", parse(sdp), replace);
+    assert!(!debug.contains("KEY") && !debug.contains("OURS"), "{debug}");
+    assert!(debug.contains("Replace(<1 redacted>)"), "{debug}");
+}
