@@ -15,8 +15,11 @@
 //!   engine sees it: `UNENCRYPTED_SRTCP` is never negotiated, and the engine would otherwise
 //!   return such a packet without verifying its tag.
 //!
-//! The engine returns each packet in a fresh buffer; it is copied into the caller's `out`, so
-//! one allocation and one extra copy happen per packet inside the engine (see the benchmark).
+//! The engine returns each packet in a fresh `BytesMut` (its ciphers allocate one per call, and
+//! it has no in-place API); it is copied into the caller's `out`, so one allocation and one
+//! extra copy of the packet happen per packet. `cargo bench --bench srtp` measures the whole
+//! cost: about 0.5–1 µs per 172-byte G.711 packet with AES-CM/HMAC-SHA1 and 0.25–0.35 µs with
+//! AES-GCM, against about 9 ns for a plain copy (shared 2-core machine).
 
 use rtc_srtp::context::Context;
 use rtc_srtp::crypto::providers::AwsLcRsCrypto;
