@@ -3,6 +3,8 @@
 //! packet as the baseline. Run: `cargo bench --bench srtp`; times are ns per packet.
 //!
 //! - `copy`: what an RTP-to-RTP relay does per packet here (copy into the send buffer).
+//! - `alloc_copy`: a fresh `BytesMut` filled with the packet and dropped — the allocation and
+//!   copy the engine makes per packet (it has no in-place API), to tell their share.
 //! - `protect/SUITE`: [`SrtpSender::protect_rtp`], sequence number advancing every packet.
 //! - `unprotect/SUITE`: [`SrtpReceiver::unprotect_rtp`] of packets protected beforehand (outside
 //!   the timed section, in chunks), each accepted once as replay protection requires.
@@ -39,6 +41,14 @@ fn bench(c: &mut Criterion) {
             out.clear();
             out.extend_from_slice(black_box(&packet));
             out.len()
+        })
+    });
+
+    group.bench_function("alloc_copy", |b| {
+        b.iter(|| {
+            let mut fresh = bytes::BytesMut::with_capacity(packet.len() + 16);
+            fresh.extend_from_slice(black_box(&packet));
+            black_box(fresh).len()
         })
     });
 

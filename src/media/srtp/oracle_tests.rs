@@ -217,6 +217,18 @@ fn rfc3711_b3_key_derivation() {
     );
 }
 
+/// RFC 6188 §7.2: AES-256 key derivation (AES_256_CM_PRF).
+#[test]
+fn rfc6188_aes_256_key_derivation() {
+    let key = hex("F0F04914B513F2763A1B1FA130F10E2998F6F6E43E4309D1E622A0E332B9F1B6");
+    let salt = hex("3B04803DE51EE7C96423AB5B78D2");
+    assert_eq!(
+        prf(&key, &salt, 0, 32),
+        hex("5BA1064E30EC51613CAD926C5A28EF731EC7FB397F70A960653CAF06554CD8C4")
+    );
+    assert_eq!(prf(&key, &salt, 2, 14), hex("FA31791685CA444A9E07C6C64E93"));
+}
+
 pub(super) const RFC7714_KEY_128: &str = "000102030405060708090a0b0c0d0e0f";
 pub(super) const RFC7714_KEY_256: &str =
     "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";

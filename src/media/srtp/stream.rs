@@ -27,7 +27,6 @@ use rtc_srtp::crypto::providers::AwsLcRsCrypto;
 use super::error::SrtpError;
 use super::key::SrtpKey;
 use super::replay::ReplayWindow;
-use super::suite::CryptoSuite;
 
 /// Most SSRCs one direction of a leg admits (each is a few dozen bytes of state).
 pub const MAX_SSRCS: usize = 32;
@@ -219,7 +218,7 @@ impl SrtpReceiver {
         let ssrc = rtcp_ssrc(packet, suite.rtcp_overhead())?;
         // The E flag and 31-bit SRTCP index sit after the payload (and after the GCM tag),
         // before the HMAC tag (RFC 3711 §3.4, RFC 7714 §17).
-        let hmac_tag = suite.rtcp_overhead() - 4 - aead_tag(suite);
+        let hmac_tag = suite.profile().rtcp_auth_tag_len();
         let at = packet.len() - hmac_tag - 4;
         let word = u32::from_be_bytes([packet[at], packet[at + 1], packet[at + 2], packet[at + 3]]);
         if word & 0x8000_0000 == 0 {
@@ -284,13 +283,6 @@ impl SrtpReceiver {
         }
         out.extend_from_slice(&plain);
         Ok(())
-    }
-}
-
-fn aead_tag(suite: CryptoSuite) -> usize {
-    match suite {
-        CryptoSuite::AeadAes128Gcm | CryptoSuite::AeadAes256Gcm => 16,
-        _ => 0,
     }
 }
 

@@ -138,6 +138,32 @@ fn replays_are_refused_after_authentication() {
     }
 }
 
+/// A replayed packet from before a sequence wrap is refused and the rollover counter carries
+/// on: later packets still decrypt.
+#[test]
+fn a_replay_across_the_sequence_wrap_leaves_the_rollover_counter_intact() {
+    let (mut sender, mut receiver) = pair(CryptoSuite::AesCm128HmacSha1_80);
+    let mut plain = Vec::new();
+    let before = protect(&mut sender, &g711(8, 0xffff));
+    receiver
+        .unprotect_rtp(&protect(&mut sender, &g711(8, 0xfffe)), &mut plain)
+        .unwrap();
+    receiver.unprotect_rtp(&before, &mut plain).unwrap();
+    receiver
+        .unprotect_rtp(&protect(&mut sender, &g711(8, 0)), &mut plain)
+        .unwrap();
+    assert_eq!(
+        receiver.unprotect_rtp(&before, &mut plain),
+        Err(SrtpError::Replay)
+    );
+    for seq in 1..5 {
+        receiver
+            .unprotect_rtp(&protect(&mut sender, &g711(8, seq)), &mut plain)
+            .unwrap();
+        assert_eq!(plain, g711(8, seq));
+    }
+}
+
 #[test]
 fn drop_reasons_for_short_and_malformed_packets() {
     let (mut sender, mut receiver) = pair(CryptoSuite::AesCm128HmacSha1_80);

@@ -43,6 +43,39 @@ fn libsrtp_aes_cm_128_hmac_sha1_80_vectors() {
     assert_eq!(out, rtcp);
 }
 
+/// libsrtp `srtp_validate_gcm()`: AEAD_AES_128_GCM with master key 0001…0f, master salt
+/// a0a1…ab (this checks the engine's key derivation from a 12-byte GCM master salt).
+#[test]
+fn libsrtp_aead_aes_128_gcm_vectors() {
+    let master = key(
+        CryptoSuite::AeadAes128Gcm,
+        "000102030405060708090a0b0c0d0e0f a0a1a2a3a4a5a6a7a8a9aaab",
+    );
+    let rtp = hex("800f1234 decafbad cafebabe abababab abababab abababab abababab");
+    let srtp = hex(
+        "800f1234 decafbad cafebabe c5002ede 04cfdd2e b91159e0 880aa06e
+        d2976826 f796b201 df3131a1 27e8a392",
+    );
+    let rtcp = hex("81c8000b cafebabe abababab abababab abababab abababab");
+    let srtcp = hex(
+        "81c8000b cafebabe c98b8b5d f0392a55 852b6c21 ac8e7025 c52c6fbe
+        a2b3b446 ea31123b a88ce61e 80000001",
+    );
+
+    let mut sender = SrtpSender::new(&master).unwrap();
+    let mut out = Vec::new();
+    sender.protect_rtp(&rtp, &mut out).unwrap();
+    assert_eq!(out, srtp);
+    sender.protect_rtcp(&rtcp, &mut out).unwrap();
+    assert_eq!(out, srtcp);
+
+    let mut receiver = SrtpReceiver::new(&master).unwrap();
+    receiver.unprotect_rtp(&srtp, &mut out).unwrap();
+    assert_eq!(out, rtp);
+    receiver.unprotect_rtcp(&srtcp, &mut out).unwrap();
+    assert_eq!(out, rtcp);
+}
+
 /// A G.711 packet: 12-byte header, 160 bytes of payload.
 pub(super) fn g711(ssrc: u32, seq: u16) -> Vec<u8> {
     let mut packet = vec![0x80, 0x00];
