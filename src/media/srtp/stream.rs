@@ -118,7 +118,7 @@ impl SrtpSender {
     }
 
     /// Protects the RTP packet `plain` into `out` (cleared first; grows by
-    /// [`CryptoSuite::rtp_overhead`]).
+    /// [`super::CryptoSuite::rtp_overhead`]).
     ///
     /// # Errors
     /// [`SrtpError::TooShort`], [`SrtpError::Malformed`], [`SrtpError::TooManySsrcs`],
@@ -131,7 +131,7 @@ impl SrtpSender {
     }
 
     /// Protects the (compound) RTCP packet `plain` into `out` (cleared first; grows by
-    /// [`CryptoSuite::rtcp_overhead`]).
+    /// [`super::CryptoSuite::rtcp_overhead`]).
     ///
     /// # Errors
     /// As [`SrtpSender::protect_rtp`].

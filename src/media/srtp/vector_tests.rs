@@ -14,6 +14,23 @@ fn key(suite: CryptoSuite, hex_key_salt: &str) -> SrtpKey {
     SrtpKey::from_bytes(suite, &hex(hex_key_salt)).unwrap()
 }
 
+/// The first SRTP and SRTCP packets of a fresh sender are `srtp` and `srtcp`; a fresh receiver
+/// turns them back into `rtp` and `rtcp`.
+fn check_known_packets(master: &SrtpKey, [rtp, srtp, rtcp, srtcp]: [&[u8]; 4]) {
+    let mut sender = SrtpSender::new(master).unwrap();
+    let mut out = Vec::new();
+    sender.protect_rtp(rtp, &mut out).unwrap();
+    assert_eq!(out, srtp);
+    sender.protect_rtcp(rtcp, &mut out).unwrap();
+    assert_eq!(out, srtcp);
+
+    let mut receiver = SrtpReceiver::new(master).unwrap();
+    receiver.unprotect_rtp(srtp, &mut out).unwrap();
+    assert_eq!(out, rtp);
+    receiver.unprotect_rtcp(srtcp, &mut out).unwrap();
+    assert_eq!(out, rtcp);
+}
+
 /// libsrtp `srtp_validate()`: SSRC 0xcafebabe, sequence 0x1234, ROC 0; SRTCP index 1.
 #[test]
 fn libsrtp_aes_cm_128_hmac_sha1_80_vectors() {
@@ -29,18 +46,7 @@ fn libsrtp_aes_cm_128_hmac_sha1_80_vectors() {
         993e08cd 54d6c123 0798",
     );
 
-    let mut sender = SrtpSender::new(&master).unwrap();
-    let mut out = Vec::new();
-    sender.protect_rtp(&rtp, &mut out).unwrap();
-    assert_eq!(out, srtp);
-    sender.protect_rtcp(&rtcp, &mut out).unwrap();
-    assert_eq!(out, srtcp);
-
-    let mut receiver = SrtpReceiver::new(&master).unwrap();
-    receiver.unprotect_rtp(&srtp, &mut out).unwrap();
-    assert_eq!(out, rtp);
-    receiver.unprotect_rtcp(&srtcp, &mut out).unwrap();
-    assert_eq!(out, rtcp);
+    check_known_packets(&master, [&rtp, &srtp, &rtcp, &srtcp]);
 }
 
 /// libsrtp `srtp_validate_gcm()`: AEAD_AES_128_GCM with master key 0001…0f, master salt
@@ -62,18 +68,7 @@ fn libsrtp_aead_aes_128_gcm_vectors() {
         a2b3b446 ea31123b a88ce61e 80000001",
     );
 
-    let mut sender = SrtpSender::new(&master).unwrap();
-    let mut out = Vec::new();
-    sender.protect_rtp(&rtp, &mut out).unwrap();
-    assert_eq!(out, srtp);
-    sender.protect_rtcp(&rtcp, &mut out).unwrap();
-    assert_eq!(out, srtcp);
-
-    let mut receiver = SrtpReceiver::new(&master).unwrap();
-    receiver.unprotect_rtp(&srtp, &mut out).unwrap();
-    assert_eq!(out, rtp);
-    receiver.unprotect_rtcp(&srtcp, &mut out).unwrap();
-    assert_eq!(out, rtcp);
+    check_known_packets(&master, [&rtp, &srtp, &rtcp, &srtcp]);
 }
 
 /// A G.711 packet: 12-byte header, 160 bytes of payload.
