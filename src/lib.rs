@@ -29,6 +29,7 @@ pub mod app;
 pub mod b2bua;
 pub mod config;
 pub mod error;
+pub mod media;
 pub mod metrics;
 pub mod sdp;
 pub mod sip;
