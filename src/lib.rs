@@ -13,6 +13,7 @@
 //! | module | kind | purpose |
 //! |---|---|---|
 //! | [`sip`] | pure | SIP messages: framing, parsing, typed headers, URIs, printing, limits, validation |
+//! | [`sdp`] | pure | line-preserving SDP parser, typed media views, per-leg offer/answer rewriter |
 //! | [`config`] | pure | TOML configuration model, defaults and `validate()` reporting every problem |
 //! | [`error`] | pure | the one place where errors map to a SIP status, a side and a metric reason |
 //! | [`metrics`] | pure families, shell HTTP | Prometheus metric families and `/metrics`, `/healthz`, `/readyz` |
@@ -31,6 +32,7 @@ pub mod config;
 pub mod error;
 pub mod media;
 pub mod metrics;
+pub mod sdp;
 pub mod sip;
 pub mod tls;
 pub mod transport;

@@ -78,6 +78,12 @@ fn main() -> ExitCode {
 fn check_config(file: &Path) -> ExitCode {
     match load_or_report(file) {
         Some(config) => {
+            if let Err(errors) = sbc::b2bua::credentials::CredentialStore::load(&config.peers) {
+                for error in errors {
+                    eprintln!("{}: {error}", file.display());
+                }
+                return ExitCode::FAILURE;
+            }
             println!(
                 "config OK: {} realms, {} peers, {} routes",
                 config.realms.len(),

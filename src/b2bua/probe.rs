@@ -7,7 +7,6 @@
 use crate::b2bua::health::{AddressKey, HealthView};
 use crate::b2bua::random::{self, encode, hex};
 use crate::b2bua::task::Core;
-use crate::config::Host as ConfigHost;
 use crate::metrics::labels::TransactionKind;
 use crate::sip::header::{CSeq, HeaderName, NameAddr, Via};
 use crate::sip::message::{Header, Headers, Message, RequestLine, SIP_2_0, StartLine};
@@ -33,11 +32,6 @@ impl Core {
     /// Sends every probe that is due.
     pub(crate) fn send_probes(&mut self, now: Instant) {
         for probe in self.health.due_probes(now) {
-            let ConfigHost::Ip(ip) = probe.address.host else {
-                // Peers are addressed by IP until DNS resolution is in place.
-                self.health.on_probe_result(&probe.key, false, now);
-                continue;
-            };
             let Some(peer) = self.config.peer(&probe.key.peer) else {
                 continue;
             };
@@ -48,6 +42,14 @@ impl Core {
                 continue;
             };
             let info = &self.transports.listeners()[listener];
+            let Some(ip) = self
+                .peer_names
+                .address(&probe.address.host, info.local.ip())
+            else {
+                // A name that never resolved: the peer cannot be reached.
+                self.health.on_probe_result(&probe.key, false, now);
+                continue;
+            };
             let remote = SocketAddr::new(ip, probe.address.port);
             let request = options_request(
                 info.local,

@@ -9,14 +9,13 @@ use crate::b2bua::random::{self, encode, hex};
 use crate::b2bua::registrar::{Decision, ForwardContact};
 use crate::b2bua::route::{self, RouteDecision, Source};
 use crate::b2bua::task::Core;
-use crate::config::Host as ConfigHost;
 use crate::metrics::labels::{RegistrationResult, TransactionKind};
 use crate::sip::header::{Contact, HeaderName, NameAddr, Via};
 use crate::sip::message::{Header, Headers, Message, RequestLine, SIP_2_0, StartLine};
 use crate::sip::method::Method;
 use crate::sip::transaction::{TxKey, branch_from};
 use crate::sip::uri::{Host, SipUri, Uri};
-use crate::transport::Target;
+use crate::transport::{ConnId, Target};
 use aws_lc_rs::digest::{SHA256, digest};
 use bytes::{Bytes, BytesMut};
 use std::collections::HashMap;
@@ -69,13 +68,15 @@ impl Core {
         let Some(candidate) = candidate else {
             return self.reply(&key, &request, &from, 404, Vec::new());
         };
-        let ConfigHost::Ip(ip) = candidate.address.host else {
-            return self.reply(&key, &request, &from, 503, Vec::new());
-        };
         let Some(peer) = self.config.peer(&candidate.peer) else {
             return;
         };
         let Some(listener) = self.listener_for(&peer.realm, candidate.address.transport) else {
+            return self.reply(&key, &request, &from, 503, Vec::new());
+        };
+        let local_ip = self.transports.listener(listener).map(|l| l.local.ip());
+        let Some(ip) = local_ip.and_then(|l| self.peer_names.address(&candidate.address.host, l))
+        else {
             return self.reply(&key, &request, &from, 503, Vec::new());
         };
         let reliable = from.reliable();
@@ -131,6 +132,19 @@ impl Core {
                     }
                 }
             }
+        }
+    }
+
+    /// A TCP/TLS connection closed: the phones registered over it cannot be reached any more,
+    /// so their bindings go (RFC 5626 §4.4.1 treats a failed flow the same way). Calls the PBX
+    /// then places to them get `480` instead of waiting for a flow that is gone.
+    pub(crate) fn connection_closed(&mut self, conn: ConnId) {
+        let gone = self.registrar.remove_where(|flow| flow.conn == Some(conn));
+        for binding in &gone {
+            debug!(aor = %binding.aor, "connection closed; binding removed");
+        }
+        if !gone.is_empty() {
+            self.metrics.registrations_active(self.registrar.len());
         }
     }
 

@@ -365,6 +365,19 @@ impl<F: Clone + PartialEq> Registrar<F> {
             .collect()
     }
 
+    /// Removes every binding whose flow `on_conn` says is on the closed connection.
+    pub fn remove_where(&mut self, mut on_conn: impl FnMut(&F) -> bool) -> Vec<Binding<F>> {
+        let dead: Vec<Bytes> = self
+            .bindings
+            .values()
+            .filter(|b| on_conn(&b.flow))
+            .map(|b| b.key.clone())
+            .collect();
+        dead.iter()
+            .filter_map(|k| self.bindings.remove(k))
+            .collect()
+    }
+
     /// The next instant at which [`Registrar::expire`] has work.
     pub fn poll_timeout(&self) -> Option<Instant> {
         let grace = self.config.phone_expiry_udp;

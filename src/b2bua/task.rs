@@ -7,12 +7,15 @@
 use crate::app::Shutdown;
 use crate::b2bua::call::CallEvent;
 use crate::b2bua::calls::Calls;
+use crate::b2bua::credentials::CredentialStore;
 use crate::b2bua::health::{HealthPolicy, PeerHealthTable};
 use crate::b2bua::pipeline::{self, LocalIdentity, Reply};
 use crate::b2bua::probe::Probes;
 use crate::b2bua::random;
 use crate::b2bua::register::PendingRegisters;
+use crate::b2bua::registrant::Registrants;
 use crate::b2bua::registrar::{Registrar, RegistrarConfig};
+use crate::b2bua::resolve::PeerNames;
 use crate::config::Config;
 use crate::config::Transport;
 use crate::error::SipError;
@@ -25,7 +28,7 @@ use crate::sip::response::error_response;
 use crate::sip::transaction::{CancelTarget, Timer, Timers, TransactionLayer, TxEvent, TxKey};
 use crate::sip::validate::Disposition;
 use crate::transport::route::{response_address, stamp_via};
-use crate::transport::{Inbound, SendError, Target, Transports};
+use crate::transport::{ConnId, Inbound, SendError, Target, Transports};
 use bytes::Bytes;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -45,6 +48,12 @@ pub struct Core {
     pub(crate) pending_registers: PendingRegisters,
     /// Per-process secret for identifiers derived from the other side's (REGISTER relay).
     pub(crate) secret: [u8; 16],
+    /// Peer credentials for digest challenges (see [`Core::set_credentials`]).
+    pub(crate) credentials: CredentialStore,
+    /// The SBC's own registrations with trunks.
+    pub(crate) registrants: Registrants,
+    /// Addresses of peers configured by host name.
+    pub(crate) peer_names: Arc<PeerNames>,
     identity: LocalIdentity,
     pub(crate) server: Bytes,
     /// Kind of every live transaction, for the active gauge and timeout labels.
@@ -53,6 +62,8 @@ pub struct Core {
     pending_invites: HashMap<TxKey, Message>,
     /// Where connection tasks report a send that failed after the fact.
     failed: Option<mpsc::Sender<TxKey>>,
+    /// Connections that closed (their registrations are gone with them).
+    closed: Option<mpsc::Receiver<ConnId>>,
 }
 
 /// Failed sends waiting to be reported to the transaction layer.
@@ -61,6 +72,14 @@ const FAILED_SENDS: usize = 1024;
 /// Current time on the runtime's clock (virtual under `tokio::time::pause`).
 fn now() -> std::time::Instant {
     tokio::time::Instant::now().into_std()
+}
+
+/// The next closed connection, or never when nothing reports them.
+async fn next_closed(closed: &mut Option<mpsc::Receiver<ConnId>>) -> Option<ConnId> {
+    match closed {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
 }
 
 /// A fresh To tag: 64 random bits, hex.
@@ -91,6 +110,9 @@ impl Core {
             registrar: Registrar::new(RegistrarConfig::default()),
             pending_registers: PendingRegisters::default(),
             secret: random::bytes(),
+            credentials: CredentialStore::default(),
+            registrants: Registrants::default(),
+            peer_names: Arc::default(),
             config,
             transports,
             metrics,
@@ -99,7 +121,24 @@ impl Core {
             kinds: HashMap::new(),
             pending_invites: HashMap::new(),
             failed: None,
+            closed: None,
         }
+    }
+
+    /// Sets the peer credentials used to answer digest challenges.
+    pub fn set_credentials(&mut self, credentials: CredentialStore) {
+        self.registrants = Registrants::from_config(&self.config, &credentials, now());
+        self.credentials = credentials;
+    }
+
+    /// Sets where the addresses of peers configured by host name are looked up.
+    pub fn set_peer_names(&mut self, names: Arc<PeerNames>) {
+        self.peer_names = names;
+    }
+
+    /// Sets where the transports report closed connections.
+    pub fn set_closed_connections(&mut self, closed: mpsc::Receiver<ConnId>) {
+        self.closed = Some(closed);
     }
 
     /// Number of live transactions.
@@ -116,11 +155,13 @@ impl Core {
     pub async fn run(mut self, mut inbound: mpsc::Receiver<Inbound>, mut shutdown: Shutdown) {
         let (failed_tx, mut failed_rx) = mpsc::channel(FAILED_SENDS);
         self.failed = Some(failed_tx);
+        let mut closed = self.closed.take();
         loop {
             let deadline = [
                 self.layer.poll_timeout(),
                 self.calls.next_deadline(),
                 self.next_probe(),
+                self.registrants.next_due(),
             ]
             .into_iter()
             .flatten()
@@ -143,12 +184,14 @@ impl Core {
                     self.flush(true);
                     self.call_timers(now);
                     self.send_probes(now);
+                    self.send_registrations(now);
                     for gone in self.registrar.expire(now) {
                         debug!(aor = %gone.aor, "registration expired");
                     }
                     self.metrics.registrations_active(self.registrar.len());
                     self.flush(false);
                 }
+                Some(conn) = next_closed(&mut closed) => self.connection_closed(conn),
                 Some(key) = failed_rx.recv() => {
                     self.layer.handle_transport_error(&key, now());
                     self.flush(false);
@@ -422,6 +465,8 @@ impl Core {
                 if self.probe_result(&key, response.status(), now) => {}
             TxEvent::Response { key, response }
                 if self.register_response(&key, Some(&response), now) => {}
+            TxEvent::Response { key, response }
+                if self.registrant_result(&key, Some(&response), now) => {}
             TxEvent::Response { key, response } => match self.calls.by_tx(&key) {
                 Some((id, leg)) => self.call_event(
                     id,
@@ -439,7 +484,10 @@ impl Core {
                 if let (Some(kind), Some(label)) = (self.kinds.get(&key), timer_label(timer)) {
                     self.metrics.transaction_timeout(*kind, label);
                 }
-                if self.probe_result(&key, None, now) || self.register_response(&key, None, now) {
+                if self.probe_result(&key, None, now)
+                    || self.register_response(&key, None, now)
+                    || self.registrant_result(&key, None, now)
+                {
                     return;
                 }
                 if let Some((id, leg)) = self.calls.by_tx(&key) {
@@ -448,7 +496,10 @@ impl Core {
             }
             TxEvent::TransportError { key } => {
                 debug!(?key, "transport error on a transaction");
-                if self.probe_result(&key, None, now) || self.register_response(&key, None, now) {
+                if self.probe_result(&key, None, now)
+                    || self.register_response(&key, None, now)
+                    || self.registrant_result(&key, None, now)
+                {
                     return;
                 }
                 if let Some((id, leg)) = self.calls.by_tx(&key) {

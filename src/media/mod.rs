@@ -14,6 +14,7 @@
 //! | [`latch`] | pure | strict symmetric latching with a protected re-latch for NAT rebinding |
 //! | [`session`] | pure | the call → leg → line model and what an offer or answer changes |
 //! | [`transform`] | pure | the per-leg packet transform seam (SRTP implements it) |
+//! | [`srtp`] | pure | SDES crypto attributes, offer/answer policy, keys and SRTP/SRTCP contexts |
 //! | [`control`] | shell | [`MediaControl`]: the call table, port pools and relay handles |
 //! | [`relay`] | shell | relay threads and the per-line forwarding tasks, per-stream counters |
 //!
@@ -39,6 +40,7 @@ pub mod relay;
 pub mod rtcp;
 pub mod rtp;
 pub mod session;
+pub mod srtp;
 pub mod transform;
 
 #[cfg(test)]

@@ -61,6 +61,7 @@ pub struct Metrics {
     calls_active: Gauge,
     call_setup: Family<StageLabels, Histogram, fn() -> Histogram>,
     peer_up: Family<PeerLabels, Gauge>,
+    trunk_registered: Family<PeerLabels, Gauge>,
     registrations_active: Gauge,
     registrations: Family<RegistrationLabels, Counter>,
     media: media::MediaMetrics,
@@ -180,6 +181,11 @@ impl Metrics {
                 names::PEER_UP,
                 "Whether a peer has an available address (1) or none (0)",
             ),
+            trunk_registered: family(
+                &mut r,
+                names::TRUNK_REGISTERED,
+                "Whether the SBC's registration with a trunk is in force (1) or not (0)",
+            ),
             registrations_active: family(
                 &mut r,
                 names::REGISTRATIONS_ACTIVE,
@@ -272,6 +278,15 @@ impl Metrics {
                 peer: peer.to_owned(),
             })
             .set(i64::from(up));
+    }
+
+    /// Sets whether the SBC's registration with `peer` is in force.
+    pub fn trunk_registered(&self, peer: &str, registered: bool) {
+        self.trunk_registered
+            .get_or_create(&PeerLabels {
+                peer: peer.to_owned(),
+            })
+            .set(i64::from(registered));
     }
 
     /// Counts a phone's REGISTER by outcome and sets the number of bindings held.

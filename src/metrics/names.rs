@@ -81,6 +81,9 @@ pub const REGISTRATIONS: &str = "sbc_registrations";
 /// call outcomes.
 pub const PEER_UP: &str = "sbc_peer_up";
 
+/// Whether the SBC's own registration with a trunk is in force (1) or not (0).
+pub const TRUNK_REGISTERED: &str = "sbc_trunk_registered";
+
 /// Time from the caller's INVITE to the first ringing (180/183) and to the answer (2xx).
 pub const CALL_SETUP_SECONDS: &str = "sbc_call_setup_seconds";
 
@@ -134,6 +137,7 @@ pub const ALL: &[&str] = &[
     CALLS_ACTIVE,
     CALL_SETUP_SECONDS,
     PEER_UP,
+    TRUNK_REGISTERED,
     REGISTRATIONS_ACTIVE,
     REGISTRATIONS,
     MEDIA_STREAMS_ACTIVE,

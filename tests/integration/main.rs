@@ -11,4 +11,6 @@ mod limits;
 mod media;
 mod outbound;
 mod peers;
+mod registration;
 mod tls;
+mod trunk;
