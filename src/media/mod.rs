@@ -14,6 +14,7 @@
 //! | [`latch`] | pure | strict symmetric latching with a protected re-latch for NAT rebinding |
 //! | [`session`] | pure | the call → leg → line model and what an offer or answer changes |
 //! | [`transform`] | pure | the per-leg packet transform seam (SRTP implements it) |
+//! | [`srtp_leg`] | pure | SRTP contexts as the relay's packet transform |
 //! | [`srtp`] | pure | SDES crypto attributes, offer/answer policy, keys and SRTP/SRTCP contexts |
 //! | [`control`] | shell | [`MediaControl`]: the call table, port pools and relay handles |
 //! | [`relay`] | shell | relay threads and the per-line forwarding tasks, per-stream counters |
@@ -41,6 +42,7 @@ pub mod rtcp;
 pub mod rtp;
 pub mod session;
 pub mod srtp;
+pub mod srtp_leg;
 pub mod transform;
 
 #[cfg(test)]
@@ -55,6 +57,7 @@ pub use latch::LatchSettings;
 pub use ports::{PoolUsage, PortError, PortPair, PortPool};
 pub use relay::stats::{RtcpFigures, StreamSnapshot};
 pub use session::{Leg, MediaDirection, MediaSpec};
+pub use srtp_leg::SrtpLeg;
 pub use transform::{PacketTransform, TransformDrop, TransformSpec};
 
 use crate::config::{Realm, RelayConfig};

@@ -400,3 +400,62 @@ async fn delete_releases_ports_into_quarantine_and_exhaustion_is_typed() {
     let unknown = control.answer("nope", Leg::B, b.description(false));
     assert!(matches!(unknown, Err(MediaError::UnknownCall)));
 }
+
+#[tokio::test]
+async fn an_srtp_leg_interworks_with_a_plain_leg_and_forgeries_never_latch() {
+    use sbc::media::srtp::{CryptoSuite, SrtpKey, SrtpSession, SrtpTransform};
+    use sbc::media::{SrtpLeg, TransformSpec};
+
+    let (control, _events, _) = relay(21600, 4, RelaySettings::default());
+    let (a, b) = (Phone::new().await, Phone::new().await);
+    let suite = CryptoSuite::AesCm128HmacSha1_80;
+    let (phone_key, relay_key) = (
+        SrtpKey::generate(suite).unwrap(),
+        SrtpKey::generate(suite).unwrap(),
+    );
+    let mut phone = SrtpSession::new(&phone_key, &relay_key).unwrap();
+    let relay_side = SrtpSession::new(&relay_key, &phone_key).unwrap();
+    let mut srtp_offer = a.description(false);
+    srtp_offer.media[0].transform = TransformSpec::Install(Box::new(SrtpLeg::new(relay_side)));
+    let to_b = control
+        .offer("srtp", "access", "core", Leg::A, srtp_offer)
+        .unwrap()[0]
+        .unwrap();
+    let to_a = control
+        .answer("srtp", Leg::B, b.description(false))
+        .unwrap()[0]
+        .unwrap();
+
+    // A forger on A's own signaled address, without the key: dropped, and nothing latches.
+    let mut forger = SrtpSession::new(&SrtpKey::generate(suite).unwrap(), &relay_key).unwrap();
+    let mut wire = Vec::new();
+    forger
+        .protect_rtp(&rtp(0xa, 1, b"forged"), &mut wire)
+        .unwrap();
+    a.rtp.send_to(&wire, to_a.rtp()).await.unwrap();
+    until("the forgery counted", || {
+        drops(&control, "srtp", Leg::A, MediaDrop::SrtpAuth) == 1
+    })
+    .await;
+    assert!(nothing_queued(&b.rtp));
+
+    // SRTP from A arrives at B as plain RTP; plain RTP from B arrives at A as SRTP.
+    let plain = rtp(0xa, 1, b"secret voice");
+    phone.protect_rtp(&plain, &mut wire).unwrap();
+    a.rtp.send_to(&wire, to_a.rtp()).await.unwrap();
+    assert_eq!(recv(&b.rtp).await, (plain, to_b.rtp()));
+    let reply = rtp(0xb, 1, b"plain voice");
+    b.rtp.send_to(&reply, to_b.rtp()).await.unwrap();
+    let (protected, _) = recv(&a.rtp).await;
+    assert_eq!(protected.len(), reply.len() + 10);
+    let mut out = Vec::new();
+    phone.unprotect_rtp(&protected, &mut out).unwrap();
+    assert_eq!(out, reply);
+    // A replay of A's packet is dropped.
+    a.rtp.send_to(&wire, to_a.rtp()).await.unwrap();
+    until("the replay counted", || {
+        drops(&control, "srtp", Leg::A, MediaDrop::Replay) == 1
+    })
+    .await;
+    assert!(nothing_queued(&b.rtp));
+}
