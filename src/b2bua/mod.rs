@@ -16,6 +16,7 @@ pub mod call;
 pub mod calls;
 pub mod credentials;
 pub mod health;
+mod media;
 pub mod pipeline;
 pub mod probe;
 mod random;

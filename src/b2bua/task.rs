@@ -19,6 +19,7 @@ use crate::b2bua::resolve::PeerNames;
 use crate::config::Config;
 use crate::config::Transport;
 use crate::error::SipError;
+use crate::media::{MediaControl, MediaEvent};
 use crate::metrics::Metrics;
 use crate::metrics::labels::{Direction, DropReason, TimerLabel, TransactionKind};
 use crate::sip::header::HeaderName;
@@ -64,6 +65,10 @@ pub struct Core {
     failed: Option<mpsc::Sender<TxKey>>,
     /// Connections that closed (their registrations are gone with them).
     closed: Option<mpsc::Receiver<ConnId>>,
+    /// The media relay, when calls' media is anchored (see [`Core::set_media`]).
+    pub(crate) media: Option<MediaControl>,
+    /// Calls whose media stopped, reported by the relay.
+    media_events: Option<mpsc::Receiver<MediaEvent>>,
 }
 
 /// Failed sends waiting to be reported to the transaction layer.
@@ -77,6 +82,14 @@ fn now() -> std::time::Instant {
 /// The next closed connection, or never when nothing reports them.
 async fn next_closed(closed: &mut Option<mpsc::Receiver<ConnId>>) -> Option<ConnId> {
     match closed {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The next message of an optional channel, or never.
+async fn next_or_never<T>(rx: &mut Option<mpsc::Receiver<T>>) -> Option<T> {
+    match rx {
         Some(rx) => rx.recv().await,
         None => std::future::pending().await,
     }
@@ -122,6 +135,8 @@ impl Core {
             pending_invites: HashMap::new(),
             failed: None,
             closed: None,
+            media: None,
+            media_events: None,
         }
     }
 
@@ -134,6 +149,13 @@ impl Core {
     /// Sets where the addresses of peers configured by host name are looked up.
     pub fn set_peer_names(&mut self, names: Arc<PeerNames>) {
         self.peer_names = names;
+    }
+
+    /// Anchors every call's media through `control`; calls whose media stops are reported on
+    /// `events` and ended.
+    pub fn set_media(&mut self, control: MediaControl, events: mpsc::Receiver<MediaEvent>) {
+        self.media = Some(control);
+        self.media_events = Some(events);
     }
 
     /// Sets where the transports report closed connections.
@@ -156,6 +178,7 @@ impl Core {
         let (failed_tx, mut failed_rx) = mpsc::channel(FAILED_SENDS);
         self.failed = Some(failed_tx);
         let mut closed = self.closed.take();
+        let mut media_events = self.media_events.take();
         loop {
             let deadline = [
                 self.layer.poll_timeout(),
@@ -192,6 +215,10 @@ impl Core {
                     self.flush(false);
                 }
                 Some(conn) = next_closed(&mut closed) => self.connection_closed(conn),
+                Some(event) = next_or_never(&mut media_events) => {
+                    self.media_event(event, now());
+                    self.flush(false);
+                }
                 Some(key) = failed_rx.recv() => {
                     self.layer.handle_transport_error(&key, now());
                     self.flush(false);

@@ -52,7 +52,7 @@ fn main() {
         bind: LOOPBACK,
         advertised: LOOPBACK,
         port_min: min,
-        port_max: min + 9,
+        port_max: min + 1999,
     };
     let settings = RelaySettings {
         relay_threads: 1,
@@ -62,7 +62,7 @@ fn main() {
     let metrics = Arc::new(Metrics::new());
     let (control, _events) = MediaControl::start(
         settings,
-        vec![realm("access", 22600), realm("core", 22610)],
+        vec![realm("access", 22600), realm("core", 24600)],
         metrics,
     )
     .expect("relay starts");
@@ -128,6 +128,27 @@ fn main() {
             cpu.as_nanos() as f64 / received.max(1) as f64
         );
     }
+    // Signaling cost: offer + answer + delete of a one-line call (binds and closes 4
+    // sockets, spawns and stops one relay task).
+    let rounds = 500;
+    let setup_ticks = thread_ticks("media-relay-0");
+    let started = now();
+    for i in 0..rounds {
+        let call = format!("setup-{i}");
+        control
+            .offer(&call, "access", "core", Leg::A, describe(&a))
+            .unwrap();
+        control.answer(&call, Leg::B, describe(&b)).unwrap();
+        control.delete(&call);
+    }
+    let per_call = started.elapsed() / rounds;
+    std::thread::sleep(Duration::from_millis(300));
+    let relay_cpu = setup_ticks
+        .zip(thread_ticks("media-relay-0"))
+        .map(|(before, after)| Duration::from_millis((after - before) * 10) / rounds);
+    println!(
+        "offer + answer + delete: {per_call:.2?} per call on the signaling side, relay thread {relay_cpu:.2?} per call ({rounds} calls)"
+    );
     let stats = control.delete("bench").unwrap();
     let [leg_a, leg_b] = stats.lines[0].clone().unwrap();
     println!(

@@ -9,6 +9,7 @@ mod harness;
 mod interop;
 mod limits;
 mod media;
+mod media_call;
 mod outbound;
 mod peers;
 mod registration;
