@@ -210,27 +210,16 @@ async fn a_call_is_anchored_end_to_end_and_its_ports_come_back() {
     pbx.send_to(bye_ok.as_bytes(), sbc_core).await.unwrap();
     let (phone_ok, _) = recv_sip(&phone, "200 to the BYE").await;
     assert!(phone_ok.starts_with("SIP/2.0 200"), "{phone_ok}");
-    let mut metrics = String::new();
-    for _ in 0..500 {
-        metrics = harness::scrape(sbc.metrics_addr).await;
-        if harness::series(
-            &metrics,
-            r#"sbc_media_port_pairs{realm="access",state="in_use"}"#,
-        ) == 0.0
-            && harness::series(
-                &metrics,
-                r#"sbc_media_port_pairs{realm="access",state="quarantined"}"#,
-            ) == 1.0
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    for (series, value) in [
+    let expected = [
         (
             r#"sbc_media_port_pairs{realm="access",state="in_use"}"#,
             0.0,
         ),
+        (
+            r#"sbc_media_port_pairs{realm="access",state="quarantined"}"#,
+            1.0,
+        ),
+        (r#"sbc_media_port_pairs{realm="core",state="in_use"}"#, 0.0),
         (
             r#"sbc_media_port_pairs{realm="core",state="quarantined"}"#,
             1.0,
@@ -243,12 +232,125 @@ async fn a_call_is_anchored_end_to_end_and_its_ports_come_back() {
             r#"sbc_media_packets_total{realm="core",direction="in"}"#,
             1.0,
         ),
+        (r#"sbc_media_streams_active{realm="access"}"#, 0.0),
         (r#"sbc_media_streams_active{realm="core"}"#, 0.0),
-    ] {
+    ];
+    // The call ends on the SBC's own schedule; poll (bounded) until every figure is in.
+    let mut metrics = String::new();
+    for _ in 0..500 {
+        metrics = harness::scrape(sbc.metrics_addr).await;
+        if expected
+            .iter()
+            .all(|(series, value)| harness::series(&metrics, series) == *value)
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    for (series, value) in expected {
         assert_eq!(
             harness::series(&metrics, series),
             value,
             "{series}\n{metrics}"
         );
     }
+}
+
+/// The phone's realm requires SRTP: the phone's SRTP is decrypted toward the PBX, which sees
+/// plain RTP/AVP without keys, and the PBX's RTP reaches the phone encrypted with the key the
+/// SBC answered with.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_srtp_phone_talks_to_a_plain_pbx() {
+    use sbc::media::srtp::{CryptoAttribute, CryptoSuite, SrtpKey, SrtpSession, SrtpTransform};
+
+    let pbx = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let pbx_rtp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let phone = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let phone_rtp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let pbx_addr = pbx.local_addr().unwrap();
+    let text = harness::config_text_with(
+        &harness::repo().join("certs/dev"),
+        "",
+        &format!("udp:{pbx_addr}"),
+    )
+    .replace("port_max = 34999", "port_max = 34999\nsrtp = \"mandatory\"");
+    let config = sbc::config::from_str(&text, &harness::repo()).expect("config");
+    let sbc = sbc::app::start(std::sync::Arc::new(config))
+        .await
+        .expect("sbc starts");
+    let access = harness::access(&sbc, Transport::Udp);
+    let phone_port = phone.local_addr().unwrap().port();
+
+    let suite = CryptoSuite::AesCm128HmacSha1_80;
+    let phone_key = SrtpKey::generate(suite).unwrap();
+    let offer_line = CryptoAttribute {
+        tag: 1,
+        key: phone_key.clone(),
+        lifetime: None,
+    };
+    let body = format!(
+        "v=0\r\no=alice 99 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
+         m=audio {} RTP/SAVP 0\r\na=rtpmap:0 PCMU/8000\r\na=crypto:{}\r\n",
+        phone_rtp.local_addr().unwrap().port(),
+        offer_line.to_sdp_value().as_str()
+    );
+    let invite = with_body(
+        format!(
+            "INVITE sip:1000@127.0.0.1 SIP/2.0\r\n\
+             Via: SIP/2.0/UDP 127.0.0.1:{phone_port};branch=z9hG4bK-srtp-1;rport\r\n\
+             Max-Forwards: 70\r\nFrom: <sip:alice@127.0.0.1>;tag=alice2\r\n\
+             To: <sip:1000@127.0.0.1>\r\nCall-ID: srtp-call-1\r\nCSeq: 1 INVITE\r\n\
+             Contact: <sip:alice@127.0.0.1:{phone_port}>\r\n"
+        ),
+        &body,
+    );
+    phone.send_to(invite.as_bytes(), access).await.unwrap();
+
+    let (b_invite, sbc_core) = recv_sip(&pbx, "INVITE at the PBX").await;
+    assert!(b_invite.contains("RTP/AVP 0"), "{b_invite}");
+    assert!(
+        !b_invite.contains("a=crypto"),
+        "keys leaked to the PBX:\n{b_invite}"
+    );
+    let offer_to_pbx = media_address(&b_invite);
+    let ok = response(
+        &b_invite,
+        "200 OK",
+        "pbx2",
+        &format!("<sip:pbx@{pbx_addr}>"),
+        Some(&sdp("pbx", pbx_rtp.local_addr().unwrap().port())),
+    );
+    pbx.send_to(ok.as_bytes(), sbc_core).await.unwrap();
+
+    let (a_ok, _) = recv_sip(&phone, "200 at the phone").await;
+    assert!(a_ok.contains("RTP/SAVP 0"), "{a_ok}");
+    let answered = a_ok
+        .lines()
+        .find_map(|l| l.strip_prefix("a=crypto:"))
+        .expect("the SBC answers with its key");
+    let sbc_key = CryptoAttribute::parse(answered.trim().as_bytes()).unwrap();
+    assert_eq!((sbc_key.tag, sbc_key.suite()), (1, suite));
+    assert!(!sbc_key.key.same_as(&phone_key));
+    let answer_to_phone = media_address(&a_ok);
+    let mut session = SrtpSession::new(&phone_key, &sbc_key.key).unwrap();
+
+    let plain = [0x80u8, 0, 0, 1, 0, 0, 0, 160, 0, 0, 0, 9, 0xd5, 0xd5, 0xd5];
+    let mut wire = Vec::new();
+    session.protect_rtp(&plain, &mut wire).unwrap();
+    phone_rtp.send_to(&wire, answer_to_phone).await.unwrap();
+    let mut buf = [0u8; 2048];
+    let (len, _) = tokio::time::timeout(WAIT, pbx_rtp.recv_from(&mut buf))
+        .await
+        .expect("plain RTP at the PBX")
+        .unwrap();
+    assert_eq!(&buf[..len], &plain[..]);
+    let reply = [0x80u8, 0, 0, 1, 0, 0, 0, 160, 0, 0, 0, 10, 0x55, 0x55];
+    pbx_rtp.send_to(&reply, offer_to_pbx).await.unwrap();
+    let (len, _) = tokio::time::timeout(WAIT, phone_rtp.recv_from(&mut buf))
+        .await
+        .expect("SRTP at the phone")
+        .unwrap();
+    let mut decrypted = Vec::new();
+    session.unprotect_rtp(&buf[..len], &mut decrypted).unwrap();
+    assert_eq!(decrypted, reply);
 }

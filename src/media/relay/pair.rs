@@ -162,6 +162,8 @@ pub(crate) async fn run(setup: PairSetup) {
     loop {
         let deadline = pair.deadline().map(tokio::time::Instant::from_std);
         tokio::select! {
+            // Commands first: what signaling decided before a packet arrived applies to it.
+            biased;
             command = commands.recv() => match command {
                 Some(command) => pair.apply(command, clock()),
                 None => break,
@@ -364,6 +366,9 @@ impl Pair {
             };
             protect(transform.as_mut(), buf).map_err(transform_drop)?;
         }
+        if !sendable(destination) {
+            return Err(MediaDrop::NoDestination);
+        }
         let other = 1 - leg;
         match sockets[other][out].try_send_to(buf, destination) {
             Ok(sent) => {
@@ -377,10 +382,43 @@ impl Pair {
     }
 }
 
+/// Whether the relay may send to `destination`: never to port 0, an unspecified address (an
+/// RFC 2543 `c=0.0.0.0` hold; Linux would deliver it locally), broadcast or multicast (the
+/// relay must not be turned into a reflector).
+fn sendable(destination: SocketAddr) -> bool {
+    let ip = destination.ip();
+    let broadcast = match ip {
+        IpAddr::V4(v4) => v4.is_broadcast(),
+        IpAddr::V6(_) => false,
+    };
+    destination.port() != 0 && !ip.is_unspecified() && !ip.is_multicast() && !broadcast
+}
+
 fn transform_drop(reason: TransformDrop) -> MediaDrop {
     match reason {
         TransformDrop::Auth => MediaDrop::SrtpAuth,
         TransformDrop::Replay => MediaDrop::Replay,
         TransformDrop::Malformed => MediaDrop::Malformed,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sendable;
+
+    #[test]
+    fn the_relay_sends_only_to_unicast_destinations() {
+        for (address, ok) in [
+            ("192.0.2.1:4000", true),
+            ("[2001:db8::1]:4000", true),
+            ("192.0.2.1:0", false),
+            ("0.0.0.0:4000", false),
+            ("[::]:4000", false),
+            ("255.255.255.255:4000", false),
+            ("224.0.0.1:4000", false),
+            ("[ff02::1]:4000", false),
+        ] {
+            assert_eq!(sendable(address.parse().unwrap()), ok, "{address}");
+        }
     }
 }
