@@ -19,6 +19,7 @@
 //! | [`metrics`] | pure families, shell HTTP | Prometheus metric families and `/metrics`, `/healthz`, `/readyz` |
 //! | [`tls`] | shell | rustls server/client configurations, mutual TLS, certificate hot reload |
 //! | [`transport`] | shell (+ pure routing) | UDP/TCP/TLS listeners, framing, connection table, response routing |
+//! | [`nat`] | pure | far-end NAT detection (Via, Contact and SDP against the observed source) |
 //! | [`b2bua`] | pure decisions, shell task | edge pipeline and the signaling task over the transaction layer |
 //! | [`app`] | shell | composition root: config → listeners and tasks; graceful shutdown, SIGHUP reload |
 //!
@@ -31,6 +32,7 @@ pub mod config;
 pub mod error;
 pub mod media;
 pub mod metrics;
+pub mod nat;
 pub mod sdp;
 pub mod sip;
 pub mod tls;

@@ -352,6 +352,11 @@ impl<F: Clone + PartialEq> Registrar<F> {
             .collect()
     }
 
+    /// Removes the binding with `key`.
+    pub fn remove_key(&mut self, key: &[u8]) -> Option<Binding<F>> {
+        self.bindings.remove(key)
+    }
+
     /// Removes every binding on `flow` (its connection closed, or its keep-alives failed).
     pub fn remove_flow(&mut self, flow: &F) -> Vec<Binding<F>> {
         let dead: Vec<Bytes> = self

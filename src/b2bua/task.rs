@@ -9,6 +9,7 @@ use crate::b2bua::call::CallEvent;
 use crate::b2bua::calls::Calls;
 use crate::b2bua::credentials::CredentialStore;
 use crate::b2bua::health::{HealthPolicy, PeerHealthTable};
+use crate::b2bua::keepalive::Upstream;
 use crate::b2bua::pipeline::{self, LocalIdentity, Reply};
 use crate::b2bua::probe::Probes;
 use crate::b2bua::random;
@@ -21,6 +22,7 @@ use crate::config::Transport;
 use crate::error::SipError;
 use crate::metrics::Metrics;
 use crate::metrics::labels::{Direction, DropReason, TimerLabel, TransactionKind};
+use crate::nat::Watch;
 use crate::sip::header::HeaderName;
 use crate::sip::message::{Header, Message};
 use crate::sip::method::Method;
@@ -54,6 +56,10 @@ pub struct Core {
     pub(crate) registrants: Registrants,
     /// Addresses of peers configured by host name.
     pub(crate) peer_names: Arc<PeerNames>,
+    /// Registered flows watched with keep-alives, and what withdraws them at the PBX.
+    pub(crate) watch: Watch<Upstream>,
+    /// Keep-alives in flight: transaction → binding key.
+    pub(crate) pings: HashMap<TxKey, Bytes>,
     identity: LocalIdentity,
     pub(crate) server: Bytes,
     /// Kind of every live transaction, for the active gauge and timeout labels.
@@ -107,7 +113,15 @@ impl Core {
             health: PeerHealthTable::new(&config.peers, HealthPolicy::default(), now()),
             calls: Calls::default(),
             probes: Probes::default(),
-            registrar: Registrar::new(RegistrarConfig::default()),
+            registrar: Registrar::new(RegistrarConfig {
+                phone_expiry_udp: config.registration.phone_expiry_udp,
+                phone_expiry_stream: config.registration.phone_expiry_stream,
+                pbx_expiry: config.registration.pbx_expiry,
+                max_per_aor: config.registration.max_per_aor,
+                max_bindings: config.registration.max_bindings,
+            }),
+            watch: Watch::new(config.registration.keepalive_interval),
+            pings: HashMap::new(),
             pending_registers: PendingRegisters::default(),
             secret: random::bytes(),
             credentials: CredentialStore::default(),
@@ -162,6 +176,8 @@ impl Core {
                 self.calls.next_deadline(),
                 self.next_probe(),
                 self.registrants.next_due(),
+                self.watch.next_due(),
+                self.registrar.poll_timeout(),
             ]
             .into_iter()
             .flatten()
@@ -185,13 +201,19 @@ impl Core {
                     self.call_timers(now);
                     self.send_probes(now);
                     self.send_registrations(now);
-                    for gone in self.registrar.expire(now) {
-                        debug!(aor = %gone.aor, "registration expired");
+                    self.send_keepalives(now);
+                    let gone = self.registrar.expire(now);
+                    for binding in &gone {
+                        debug!(aor = %binding.aor, "registration expired");
                     }
+                    self.bindings_gone(gone, now);
                     self.metrics.registrations_active(self.registrar.len());
                     self.flush(false);
                 }
-                Some(conn) = next_closed(&mut closed) => self.connection_closed(conn),
+                Some(conn) = next_closed(&mut closed) => {
+                    self.connection_closed(conn, now());
+                    self.flush(false);
+                }
                 Some(key) = failed_rx.recv() => {
                     self.layer.handle_transport_error(&key, now());
                     self.flush(false);
@@ -467,6 +489,8 @@ impl Core {
                 if self.register_response(&key, Some(&response), now) => {}
             TxEvent::Response { key, response }
                 if self.registrant_result(&key, Some(&response), now) => {}
+            TxEvent::Response { key, response }
+                if self.keepalive_result(&key, response.status(), now) => {}
             TxEvent::Response { key, response } => match self.calls.by_tx(&key) {
                 Some((id, leg)) => self.call_event(
                     id,
@@ -487,6 +511,7 @@ impl Core {
                 if self.probe_result(&key, None, now)
                     || self.register_response(&key, None, now)
                     || self.registrant_result(&key, None, now)
+                    || self.keepalive_result(&key, None, now)
                 {
                     return;
                 }
@@ -499,6 +524,7 @@ impl Core {
                 if self.probe_result(&key, None, now)
                     || self.register_response(&key, None, now)
                     || self.registrant_result(&key, None, now)
+                    || self.keepalive_result(&key, None, now)
                 {
                     return;
                 }

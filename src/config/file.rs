@@ -30,6 +30,8 @@ pub struct ConfigFile {
     pub policy_dir: Option<PathBuf>,
     /// `[log]`: log format and filter.
     pub log: LogFile,
+    /// `[registration]`: the registration relay.
+    pub registration: super::registration::RegistrationFile,
 }
 
 /// `[[realms]]`: one network side with its own listeners, addresses and media range.

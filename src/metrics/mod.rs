@@ -28,7 +28,8 @@ use labels::{
     TimeoutLabels, TimerLabel, TransactionKind,
 };
 use labels::{
-    PeerLabels, PeerStatusLabels, RegistrationLabels, RegistrationResult, SetupStage, StageLabels,
+    KeepaliveLabels, KeepaliveResult, PeerLabels, PeerStatusLabels, RegistrationLabels,
+    RegistrationResult, SetupStage, StageLabels,
 };
 
 /// The content type of [`Metrics::encode`]'s output.
@@ -63,6 +64,9 @@ pub struct Metrics {
     trunk_registered: Family<PeerLabels, Gauge>,
     registrations_active: Gauge,
     registrations: Family<RegistrationLabels, Counter>,
+    registrations_behind_nat: Gauge,
+    keepalives: Family<KeepaliveLabels, Counter>,
+    bindings_withdrawn: Counter,
 }
 
 /// Buckets of `sbc_call_setup_seconds`: 10 ms to about 164 s.
@@ -189,6 +193,21 @@ impl Metrics {
                 names::REGISTRATIONS_ACTIVE,
                 "Phone registrations held by the registration relay",
             ),
+            registrations_behind_nat: family(
+                &mut r,
+                names::REGISTRATIONS_BEHIND_NAT,
+                "Phone registrations that came from behind a NAT",
+            ),
+            keepalives: family(
+                &mut r,
+                names::KEEPALIVES,
+                "Keep-alive OPTIONS to registered phones, sent and failed",
+            ),
+            bindings_withdrawn: family(
+                &mut r,
+                names::BINDINGS_WITHDRAWN,
+                "Phone bindings withdrawn at the PBX after they went",
+            ),
             registrations: family(
                 &mut r,
                 names::REGISTRATIONS,
@@ -298,6 +317,29 @@ impl Metrics {
     pub fn registrations_active(&self, bindings: usize) {
         self.registrations_active
             .set(i64::try_from(bindings).unwrap_or(i64::MAX));
+    }
+
+    /// Sets the number of phone registrations that came from behind a NAT.
+    pub fn registrations_behind_nat(&self, bindings: usize) {
+        self.registrations_behind_nat
+            .set(i64::try_from(bindings).unwrap_or(i64::MAX));
+    }
+
+    /// Counts a keep-alive sent (`true`) or failed (`false`).
+    pub fn keepalive(&self, sent: bool) {
+        let result = if sent {
+            KeepaliveResult::Sent
+        } else {
+            KeepaliveResult::Failed
+        };
+        self.keepalives
+            .get_or_create(&KeepaliveLabels { result })
+            .inc();
+    }
+
+    /// Counts a binding withdrawn at the PBX.
+    pub fn binding_withdrawn(&self) {
+        self.bindings_withdrawn.inc();
     }
 
     /// Calls in progress.

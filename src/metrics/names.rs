@@ -74,6 +74,16 @@ pub const CALLS_ACTIVE: &str = "sbc_calls_active";
 /// Phone registrations held by the registration relay.
 pub const REGISTRATIONS_ACTIVE: &str = "sbc_registrations_active";
 
+/// Phone registrations whose REGISTER looked NAT'd (Via, Contact or SDP against the source).
+pub const REGISTRATIONS_BEHIND_NAT: &str = "sbc_registrations_behind_nat";
+
+/// Keep-alive OPTIONS to registered phones, sent and failed (no response: binding removed).
+pub const KEEPALIVES: &str = "sbc_keepalives";
+
+/// Phone bindings withdrawn at the PBX after they went (keep-alives failed, connection closed,
+/// phone stopped refreshing).
+pub const BINDINGS_WITHDRAWN: &str = "sbc_bindings_withdrawn";
+
 /// REGISTERs from phones by outcome: relayed to the PBX, answered from cache, or rejected.
 pub const REGISTRATIONS: &str = "sbc_registrations";
 
@@ -113,6 +123,9 @@ pub const ALL: &[&str] = &[
     PEER_UP,
     TRUNK_REGISTERED,
     REGISTRATIONS_ACTIVE,
+    REGISTRATIONS_BEHIND_NAT,
+    KEEPALIVES,
+    BINDINGS_WITHDRAWN,
     REGISTRATIONS,
 ];
 
