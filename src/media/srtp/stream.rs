@@ -2,9 +2,10 @@
 //! [`SrtpReceiver`] unprotects what it receives. Both wrap the engine's context and add what
 //! the SBC requires of it:
 //!
-//! - **Authentication first.** A received packet is only length-checked before its tag is
-//!   verified; the replay window and the SSRC table change only after it verified, so a forged
-//!   packet is always [`SrtpError::AuthFailed`] and never moves any state.
+//! - **Authentication first.** A received packet is only checked for length, header shape and
+//!   (SRTCP) the E flag before its tag is verified; the replay window and the SSRC table change
+//!   only after it verified, so a forged packet never moves any state and is never counted as a
+//!   replay.
 //! - **Replay protection always on**, in [`super::replay`] (the engine's detector runs before
 //!   the tag is checked, so it is switched off and replaced).
 //! - **Bounded state.** The engine keeps a record per SSRC and makes it before checking the tag.
