@@ -8,6 +8,8 @@ mod edge;
 mod harness;
 mod interop;
 mod limits;
+mod nat;
+mod netlab;
 mod outbound;
 mod peers;
 mod registration;
