@@ -16,6 +16,7 @@
 //! | [`config`] | pure | TOML configuration model, defaults and `validate()` reporting every problem |
 //! | [`error`] | pure | the one place where errors map to a SIP status, a side and a metric reason |
 //! | [`metrics`] | pure families, shell HTTP | Prometheus metric families and `/metrics`, `/healthz`, `/readyz` |
+//! | [`policy`] | pure evaluation, shell reload | ACLs, rate limits, flood and scanner bans, toll fraud, security events |
 //! | [`tls`] | shell | rustls server/client configurations, mutual TLS, certificate hot reload |
 //! | [`transport`] | shell (+ pure routing) | UDP/TCP/TLS listeners, framing, connection table, response routing |
 //! | [`b2bua`] | pure decisions, shell task | edge pipeline and the signaling task over the transaction layer |
@@ -29,6 +30,7 @@ pub mod b2bua;
 pub mod config;
 pub mod error;
 pub mod metrics;
+pub mod policy;
 pub mod sip;
 pub mod tls;
 pub mod transport;

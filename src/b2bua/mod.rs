@@ -13,6 +13,7 @@ pub mod call;
 pub mod calls;
 pub mod health;
 pub mod pipeline;
+pub mod policy;
 pub mod probe;
 mod random;
 pub mod register;

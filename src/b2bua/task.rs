@@ -53,6 +53,8 @@ pub struct Core {
     pending_invites: HashMap<TxKey, Message>,
     /// Where connection tasks report a send that failed after the fact.
     failed: Option<mpsc::Sender<TxKey>>,
+    /// Edge policy state, when a policy is in force ([`Core::with_policy`]).
+    pub(crate) policy: Option<crate::b2bua::policy::PolicyHooks>,
 }
 
 /// Failed sends waiting to be reported to the transaction layer.
@@ -99,6 +101,7 @@ impl Core {
             kinds: HashMap::new(),
             pending_invites: HashMap::new(),
             failed: None,
+            policy: None,
         }
     }
 
@@ -121,6 +124,7 @@ impl Core {
                 self.layer.poll_timeout(),
                 self.calls.next_deadline(),
                 self.next_probe(),
+                self.policy_deadline(),
             ]
             .into_iter()
             .flatten()
@@ -143,6 +147,7 @@ impl Core {
                     self.flush(true);
                     self.call_timers(now);
                     self.send_probes(now);
+                    self.policy_housekeeping(now);
                     for gone in self.registrar.expire(now) {
                         debug!(aor = %gone.aor, "registration expired");
                     }
@@ -192,10 +197,12 @@ impl Core {
                         .sip_request(&method, &realm, transport, Direction::In);
                     let via = stamp_via(&mut msg, source.remote).ok();
                     let target = Self::reply_target(&source, via.as_ref());
-                    let reliable = target.reliable();
-                    let result = self.layer.handle_incoming(msg, target, reliable, now);
-                    if let Err(e) = result {
-                        debug!(error = %e, "request refused by the transaction layer");
+                    if self.policy_screen(&msg, &source, &target) {
+                        let reliable = target.reliable();
+                        let result = self.layer.handle_incoming(msg, target, reliable, now);
+                        if let Err(e) = result {
+                            debug!(error = %e, "request refused by the transaction layer");
+                        }
                     }
                 } else {
                     if let (Some(code), Ok(cseq)) = (msg.status(), msg.cseq()) {
@@ -261,6 +268,10 @@ impl Core {
                 if let Some(kind) = transmit.key.as_ref().and_then(|k| self.kinds.get(k)) {
                     self.metrics.retransmission(*kind);
                 }
+            }
+            let retransmission = (after_timer && !is_trying) || (!after_timer && events == 0);
+            if !retransmission {
+                self.policy_transmit(&transmit.payload, &transmit.to, transmit.key.as_ref());
             }
             let key = transmit.key.clone();
             let remote = transmit.to.remote;

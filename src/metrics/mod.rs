@@ -10,6 +10,7 @@
 pub mod http;
 pub mod labels;
 pub mod names;
+pub mod policy;
 
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -62,6 +63,7 @@ pub struct Metrics {
     peer_up: Family<PeerLabels, Gauge>,
     registrations_active: Gauge,
     registrations: Family<RegistrationLabels, Counter>,
+    policy: policy::PolicyMetrics,
 }
 
 /// Buckets of `sbc_call_setup_seconds`: 10 ms to about 164 s.
@@ -188,6 +190,7 @@ impl Metrics {
                 names::REGISTRATIONS,
                 "REGISTERs from phones by outcome",
             ),
+            policy: policy::PolicyMetrics::register(&mut r),
             registry: r,
         }
         .with_known_series()
