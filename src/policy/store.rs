@@ -211,15 +211,27 @@ pub async fn write_events(
     }
 }
 
+/// Whether every path of `event` is the security-event log.
+fn only_log(store: &PolicyStore, event: &notify::Event) -> bool {
+    let log = store.current().events_log.clone();
+    !event.paths.is_empty()
+        && event.paths.iter().all(|p| {
+            log.as_deref()
+                .is_some_and(|l| p.file_name() == l.file_name())
+        })
+}
+
 /// Watches the policy directory and reloads after [`DEBOUNCE`] of quiet. Runs until shutdown.
 pub fn watch(
     store: Arc<PolicyStore>,
     shutdown: Shutdown,
 ) -> notify::Result<tokio::task::JoinHandle<()>> {
     let (tx, mut rx) = mpsc::channel::<()>(1);
+    let own = Arc::clone(&store);
     let mut watcher =
         notify::recommended_watcher(move |event: notify::Result<notify::Event>| match event {
-            Ok(e) if !matches!(e.kind, EventKind::Access(_)) => {
+            // The event log may live in the policy directory: its writes are not edits.
+            Ok(e) if !matches!(e.kind, EventKind::Access(_)) && !only_log(&own, &e) => {
                 let _ = tx.try_send(());
             }
             Ok(_) => {}

@@ -10,4 +10,5 @@ mod interop;
 mod limits;
 mod outbound;
 mod peers;
+mod policy;
 mod tls;

@@ -1,0 +1,356 @@
+//! Edge policy end to end (shell, loopback only): an in-process SBC with a policy directory of
+//! the test's own, callers from distinct 127.0.0.x sources and a fake PBX (see [`ua`]), plus
+//! SIPp for the flood test. Every wait is bounded; nothing asserts on elapsed time.
+
+mod ua;
+
+use crate::harness::{self, access, repo};
+use sbc::app::Running;
+use sbc::config::Transport;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+use ua::{Caller, Pbx};
+
+const WAIT: Duration = Duration::from_secs(5);
+
+/// A fresh directory under the system temp dir.
+fn temp_dir(name: &str) -> PathBuf {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "sbc-policy-{}-{}-{name}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Writes `policy.toml` the way editors and config maps do: a new file renamed over the old.
+fn write_policy(dir: &Path, text: &str) {
+    let tmp = dir.join(".policy.toml.tmp");
+    std::fs::write(&tmp, text).unwrap();
+    std::fs::rename(&tmp, dir.join("policy.toml")).unwrap();
+}
+
+/// An SBC whose policy directory holds `policy` (plus the shipped scanner list), with its
+/// security events in `events.jsonl` of a directory of its own, and the PBX at `pbx`.
+async fn start(policy: &str, pbx: &str) -> (Running, PathBuf, PathBuf) {
+    let dir = temp_dir("dir");
+    let events = temp_dir("log").join("events.jsonl");
+    std::fs::copy(
+        repo().join("policies/scanners.txt"),
+        dir.join("scanners.txt"),
+    )
+    .unwrap();
+    let text = format!("[events]\nlog = \"{}\"\n{policy}", events.display());
+    write_policy(&dir, &text);
+    let config = harness::config_text_policy(&repo().join("certs/dev"), "", pbx, &dir);
+    let config = sbc::config::from_str(&config, &repo()).unwrap_or_else(|e| panic!("{e}"));
+    let running = sbc::app::start(std::sync::Arc::new(config))
+        .await
+        .expect("sbc starts");
+    (running, dir, events)
+}
+
+/// The security-event lines written so far.
+fn event_lines(events: &Path) -> Vec<String> {
+    std::fs::read_to_string(events)
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Polls (bounded) until `f` holds.
+async fn eventually(mut f: impl FnMut() -> bool) -> bool {
+    for _ in 0..100 {
+        if f() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
+}
+
+fn options(ua: &str, n: usize) -> String {
+    format!(
+        "OPTIONS sip:100@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK-scan{n};rport\r\n\
+         Max-Forwards: 70\r\nFrom: <sip:100@127.0.0.1>;tag=s{n}\r\nTo: <sip:100@127.0.0.1>\r\n\
+         Call-ID: scan-{n}@x\r\nCSeq: 1 OPTIONS\r\nUser-Agent: {ua}\r\nContent-Length: 0\r\n\r\n"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scanner_burst_is_banned_within_twenty_requests() {
+    let (sbc, _dir, events) = start(
+        "[scanner]\nuser_agent_lists = [\"scanners.txt\"]\n[flood]\nban_score = 10\n",
+        "udp:127.0.0.1:5080",
+    )
+    .await;
+    let to = access(&sbc, Transport::Udp);
+    let scanner = Caller::new("127.0.0.7", to, "scan", "100").await;
+    let mut banned_after = None;
+    for n in 1..=20 {
+        scanner.send(&options("friendly-scanner", n)).await;
+        // No answer to a scanner, ever (same silence for existing and unknown users).
+        assert!(scanner.recv(Duration::from_millis(100)).await.is_none());
+        let metrics = harness::scrape(sbc.metrics_addr).await;
+        if harness::series(
+            &metrics,
+            "sbc_policy_decisions_total{rule=\"scanner\",action=\"ban\"}",
+        ) >= 1.0
+        {
+            banned_after = Some(n);
+            break;
+        }
+    }
+    let n = banned_after.expect("scanner banned within 20 requests");
+    eprintln!("scanner banned after {n} request(s)");
+    // Banned: even a well-behaved request from that address is dropped before parsing...
+    scanner.send(&options("Yealink SIP-T46S", 99)).await;
+    assert!(scanner.recv(Duration::from_millis(300)).await.is_none());
+    // ...while another source is answered.
+    let other = Caller::new("127.0.0.8", to, "ok", "100").await;
+    other.send(&options("Yealink SIP-T46S", 100)).await;
+    let answer = other.response(WAIT).await.expect("other source answered");
+    assert!(answer.starts_with("SIP/2.0 200 "), "{answer}");
+    assert!(
+        eventually(|| event_lines(&events)
+            .iter()
+            .any(|l| l.contains("\"action\":\"ban\"") && l.contains("\"source\":\"127.0.0.7\"")))
+        .await,
+        "{:?}",
+        event_lines(&events)
+    );
+    sbc.shutdown().await;
+}
+
+const FRAUD: &str = r#"
+[fraud]
+deny_prefixes = ["+1900", "001900"]
+
+[[fraud.rules]]
+name = "concurrent-per-user"
+kind = "concurrent"
+key = "user"
+limit = 5
+reason = "Too Many Calls"
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_to_a_denied_premium_prefix_get_403() {
+    let pbx = Pbx::start(false).await;
+    let (sbc, _dir, events) = start(FRAUD, &format!("udp:{}", pbx.addr)).await;
+    let to = access(&sbc, Transport::Udp);
+    let caller = Caller::new("127.0.0.1", to, "alice", "+19005550100").await;
+    caller.invite().await;
+    let r = caller.response(WAIT).await.expect("an answer");
+    assert!(r.starts_with("SIP/2.0 403 Destination Not Allowed"), "{r}");
+    caller.ack(&r).await;
+    assert_eq!(
+        pbx.invites.load(Ordering::Relaxed),
+        0,
+        "nothing reached the PBX"
+    );
+    // A normal number goes through.
+    let ok = Caller::new("127.0.0.1", to, "alice", "+33123456").await;
+    ok.invite().await;
+    assert!(ok.until(180, WAIT).await.is_some());
+    assert!(
+        eventually(|| event_lines(&events)
+            .iter()
+            .any(|l| l.contains("\"kind\":\"destination_denied\"") && l.contains("+19005550100")))
+        .await
+    );
+    ok.cancel().await;
+    sbc.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sixth_concurrent_call_is_refused_until_a_cancel_frees_one() {
+    let pbx = Pbx::start(false).await;
+    let (sbc, _dir, _events) = start(FRAUD, &format!("udp:{}", pbx.addr)).await;
+    let to = access(&sbc, Transport::Udp);
+    let mut calls = Vec::new();
+    for i in 0..5 {
+        let c = Caller::new("127.0.0.1", to, "bob", &format!("20{i}")).await;
+        c.invite().await;
+        assert!(c.until(180, WAIT).await.is_some(), "call {i} rings");
+        calls.push(c);
+    }
+    let sixth = Caller::new("127.0.0.1", to, "bob", "206").await;
+    sixth.invite().await;
+    let r = sixth.response(WAIT).await.expect("an answer");
+    assert!(r.starts_with("SIP/2.0 403 Too Many Calls"), "{r}");
+    sixth.ack(&r).await;
+    // Another user is not affected.
+    let carol = Caller::new("127.0.0.1", to, "carol", "300").await;
+    carol.invite().await;
+    assert!(carol.until(180, WAIT).await.is_some());
+    // The caller cancels one call: 487, and the limit frees.
+    let first = calls.remove(0);
+    first.cancel().await;
+    let r = first.until(487, WAIT).await.expect("487 after CANCEL");
+    first.ack(&r).await;
+    // The CANCEL's end may still be in flight (the PBX's 487 comes after ours): a refused
+    // attempt is answered and a new call is tried, a bounded number of times.
+    let mut admitted = None;
+    for attempt in 0..20 {
+        let c = Caller::new("127.0.0.1", to, "bob", &format!("3{attempt:02}")).await;
+        c.invite().await;
+        match c.response(WAIT).await {
+            Some(r) if r.starts_with("SIP/2.0 180 ") => {
+                admitted = Some(c);
+                break;
+            }
+            Some(r) => {
+                c.ack(&r).await;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            None => break,
+        }
+    }
+    let seventh = admitted.expect("a call is admitted once one of five ended by CANCEL");
+    for c in calls.iter().chain([&seventh, &carol]) {
+        c.cancel().await;
+    }
+    sbc.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_over_the_duration_limit_is_torn_down_on_both_legs() {
+    let pbx = Pbx::start(true).await;
+    let policy = "[[fraud.rules]]\nname = \"short\"\nkind = \"duration\"\nwarn = 1\nlimit = 2\n";
+    let (sbc, _dir, events) = start(policy, &format!("udp:{}", pbx.addr)).await;
+    let caller = Caller::new("127.0.0.1", access(&sbc, Transport::Udp), "dave", "400").await;
+    caller.invite().await;
+    let ok = caller.until(200, WAIT).await.expect("answered");
+    caller.ack(&ok).await;
+    // The SBC hangs up: a BYE to the caller (answered here) and one to the PBX.
+    let mut bye = None;
+    for _ in 0..20 {
+        match caller.recv(WAIT).await {
+            Some(m) if m.starts_with("BYE ") => {
+                bye = Some(m);
+                break;
+            }
+            Some(_) => continue,
+            None => break,
+        }
+    }
+    let bye = bye.expect("BYE from the SBC to the caller");
+    caller.send(&ua::respond(&bye, "200 OK", "x", "", "")).await;
+    assert!(
+        eventually(|| pbx.byes.load(Ordering::Relaxed) >= 1).await,
+        "BYE to the PBX"
+    );
+    assert!(
+        eventually(|| {
+            let l = event_lines(&events);
+            l.iter().any(|l| l.contains("\"action\":\"end\""))
+                && l.iter().any(|l| l.contains("\"action\":\"warn\""))
+        })
+        .await,
+        "{:?}",
+        event_lines(&events)
+    );
+    let mut active = f64::NAN;
+    for _ in 0..100 {
+        active = harness::series(&harness::scrape(sbc.metrics_addr).await, "sbc_calls_active");
+        if active == 0.0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(active, 0.0, "the call is gone once both BYEs are answered");
+    sbc.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_policy_edit_applies_without_dropping_calls_and_a_broken_edit_is_rejected() {
+    let pbx = Pbx::start(true).await;
+    let (sbc, dir, _events) = start("", &format!("udp:{}", pbx.addr)).await;
+    let to = access(&sbc, Transport::Udp);
+    // A call that is up before the edit.
+    let up = Caller::new("127.0.0.1", to, "erin", "500").await;
+    up.invite().await;
+    let ok = up.until(200, WAIT).await.expect("answered");
+    up.ack(&ok).await;
+    let before = Caller::new("127.0.0.1", to, "erin", "+4420111").await;
+    before.invite().await;
+    let r = before
+        .until(200, WAIT)
+        .await
+        .expect("allowed before the edit");
+    before.ack(&r).await;
+
+    let reloads = |m: &str, result: &str| {
+        harness::series(
+            m,
+            &format!("sbc_policy_reload_total{{result=\"{result}\"}}"),
+        )
+    };
+    let edited = tokio::time::Instant::now();
+    write_policy(&dir, "[fraud]\ndeny_prefixes = [\"+44\"]\n");
+    let mut applied = false;
+    for _ in 0..100 {
+        if reloads(&harness::scrape(sbc.metrics_addr).await, "ok") >= 1.0 {
+            applied = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(applied, "the edit was reloaded");
+    eprintln!("policy edit in force after {:?}", edited.elapsed());
+    let after = Caller::new("127.0.0.1", to, "erin", "+4420222").await;
+    after.invite().await;
+    let r = after.response(WAIT).await.expect("an answer");
+    assert!(r.starts_with("SIP/2.0 403 "), "{r}");
+    after.ack(&r).await;
+
+    // A broken edit: rejected, counted, and the previous policy stays in force.
+    write_policy(&dir, "[fraud]\ndeny_prefixes = [\"not a prefix\"]\n");
+    let mut rejected = false;
+    for _ in 0..100 {
+        if reloads(&harness::scrape(sbc.metrics_addr).await, "error") >= 1.0 {
+            rejected = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(rejected, "the broken edit was rejected");
+    let still = Caller::new("127.0.0.1", to, "erin", "+4420333").await;
+    still.invite().await;
+    let r = still.response(WAIT).await.expect("an answer");
+    assert!(
+        r.starts_with("SIP/2.0 403 "),
+        "old policy still in force: {r}"
+    );
+    still.ack(&r).await;
+
+    // The calls that were up survived both reloads: they hang up normally.
+    let mut byes_ok = 0;
+    for (caller, answer) in [(&up, &ok)] {
+        let to_hdr = ua::header(answer, "to").unwrap();
+        let contact = ua::header(answer, "contact").unwrap();
+        let uri = contact.trim_matches(|c| c == '<' || c == '>');
+        let bye = format!(
+            "BYE {uri} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK-bye-1;rport\r\n\
+             Max-Forwards: 70\r\nFrom: {from}\r\nTo: {to_hdr}\r\nCall-ID: {cid}\r\nCSeq: 2 BYE\r\n\
+             Content-Length: 0\r\n\r\n",
+            cid = caller.call_id,
+            from = ua::header(answer, "from").unwrap(),
+        );
+        caller.send(&bye).await;
+        match caller.response(WAIT).await {
+            Some(r) if r.starts_with("SIP/2.0 200 ") && r.contains("BYE") => byes_ok += 1,
+            other => eprintln!("BYE answered with {other:?}\n{bye}"),
+        }
+    }
+    assert_eq!(
+        byes_ok, 1,
+        "the established call is still there after the reloads"
+    );
+    sbc.shutdown().await;
+}
