@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::process::Command;
 
 /// The `sipp` binary, or `None` (with a loud notice) when it is absent and not required.
-fn sipp() -> Option<&'static str> {
+pub fn sipp() -> Option<&'static str> {
     let found = Command::new("sipp").arg("-v").output().is_ok();
     if found {
         return Some("sipp");

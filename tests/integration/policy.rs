@@ -354,3 +354,144 @@ async fn a_policy_edit_applies_without_dropping_calls_and_a_broken_edit_is_rejec
     );
     sbc.shutdown().await;
 }
+
+/// Runs SIPp `scenario` with `args`; returns (exit success, successful calls, stdout).
+async fn sipp_run(scenario: &str, args: Vec<String>) -> (bool, u64, String) {
+    let Some(sipp) = crate::interop::sipp() else {
+        return (true, 0, String::new());
+    };
+    let path = repo().join("tests/interop").join(scenario);
+    let mut all = vec!["-sf".to_owned(), path.display().to_string()];
+    all.extend(args);
+    all.extend(["-nostdin", "-timeout", "120s", "-timeout_error"].map(String::from));
+    let out =
+        tokio::task::spawn_blocking(move || std::process::Command::new(sipp).args(&all).output())
+            .await
+            .unwrap()
+            .expect("sipp runs");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let successful = stdout
+        .lines()
+        .filter(|l| l.contains("Successful call"))
+        .filter_map(|l| l.split('|').nth(2)?.trim().parse::<u64>().ok())
+        .next_back()
+        .unwrap_or(0);
+    (out.status.success(), successful, stdout)
+}
+
+fn free_udp_port(ip: &str) -> u16 {
+    std::net::UdpSocket::bind((ip, 0))
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// An INVITE flood from 127.0.0.2 at 20× the configured per-source rate, while SIPp places 100
+/// calls from 127.0.0.3 through the SBC to a SIPp PBX: the flooder is limited, then banned and
+/// dropped before parsing; the other source's calls succeed (≥ 99 %).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invite_flood_from_one_source_leaves_other_sources_calls_alone() {
+    if crate::interop::sipp().is_none() {
+        return;
+    }
+    const RATE: u32 = 25; // configured INVITEs per second per source
+    const FLOOD: u32 = 20 * RATE; // per second
+    const FLOOD_TOTAL: u32 = 2_000; // bounded: four seconds of flood
+    const CALLS: u64 = 100;
+    let policy = format!(
+        "[[rate_limits]]\nname = \"invite-per-source\"\nkey = \"source\"\nmethods = [\"INVITE\"]\n\
+         rate = {RATE}\nburst = {RATE}\naction = \"reject\"\n\
+         [flood]\nban_score = 10\n[flood.scores]\nfraud = 0\n[fraud]\ndeny_prefixes = [\"+1900\"]\n"
+    );
+    let pbx_port = free_udp_port("127.0.0.1");
+    let (sbc, _dir, events) = start(&policy, &format!("udp:127.0.0.1:{pbx_port}")).await;
+    let to = access(&sbc, Transport::Udp);
+    let uas = sipp_run(
+        "call-uas.xml",
+        [
+            "-i",
+            "127.0.0.1",
+            "-p",
+            &pbx_port.to_string(),
+            "-m",
+            &CALLS.to_string(),
+        ]
+        .map(String::from)
+        .to_vec(),
+    );
+    let uas = tokio::spawn(uas);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let uac = tokio::spawn(sipp_run(
+        "call-uac.xml",
+        [
+            &to.to_string(),
+            "-i",
+            "127.0.0.3",
+            "-p",
+            &free_udp_port("127.0.0.3").to_string(),
+            "-m",
+            &CALLS.to_string(),
+            "-r",
+            "20",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ));
+    // The flood, paced in 10 ms ticks; answers counted by status.
+    let flooder = std::sync::Arc::new(tokio::net::UdpSocket::bind("127.0.0.2:0").await.unwrap());
+    let rx = std::sync::Arc::clone(&flooder);
+    let counter = tokio::spawn(async move {
+        let mut counts = std::collections::BTreeMap::<u16, u32>::new();
+        let mut buf = vec![0u8; 65_535];
+        while let Ok(Ok((n, _))) =
+            tokio::time::timeout(Duration::from_secs(2), rx.recv_from(&mut buf)).await
+        {
+            if let Some(code) = harness::status(&buf[..n]) {
+                *counts.entry(code).or_default() += 1;
+            }
+        }
+        counts
+    });
+    let local = flooder.local_addr().unwrap();
+    let mut interval = tokio::time::interval(Duration::from_millis(10));
+    let mut sent = 0;
+    while sent < FLOOD_TOTAL {
+        interval.tick().await;
+        for _ in 0..FLOOD / 100 {
+            sent += 1;
+            let invite = format!(
+                "INVITE sip:+19005550000@{to} SIP/2.0\r\nVia: SIP/2.0/UDP {local};branch=z9hG4bK-f{sent};rport\r\n\
+                 Max-Forwards: 70\r\nFrom: <sip:flood@{ip}>;tag=f{sent}\r\nTo: <sip:+19005550000@{to}>\r\n\
+                 Call-ID: flood-{sent}@x\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n",
+                ip = local.ip()
+            );
+            let _ = flooder.send_to(invite.as_bytes(), to).await;
+        }
+    }
+    let (uac_ok, successful, uac_out) = uac.await.unwrap();
+    let (uas_ok, _, _) = uas.await.unwrap();
+    let answers = counter.await.unwrap();
+    let metrics = harness::scrape(sbc.metrics_addr).await;
+    let banned = event_lines(&events)
+        .iter()
+        .any(|l| l.contains("\"action\":\"ban\"") && l.contains("127.0.0.2"));
+    let dropped = harness::series(
+        &metrics,
+        "sbc_policy_decisions_total{rule=\"ban\",action=\"drop\"}",
+    );
+    eprintln!(
+        "flood: {sent} INVITEs from 127.0.0.2 at {FLOOD}/s (20x {RATE}/s); answers by status {answers:?}; \
+         dropped at the socket while banned: {dropped}; other source: {successful}/{CALLS} calls successful"
+    );
+    assert!(
+        answers.get(&503).is_some_and(|n| *n >= 1),
+        "rate limited with 503: {answers:?}"
+    );
+    assert!(banned, "the flooding source was banned");
+    assert!(
+        successful * 100 >= CALLS * 99,
+        "other source's calls: {successful}/{CALLS} (uac ok {uac_ok}, uas ok {uas_ok})\n{uac_out}"
+    );
+    sbc.shutdown().await;
+}
