@@ -181,7 +181,10 @@ pub async fn write_events(
             }
             recent.insert(key, now);
         }
-        if open.as_ref().is_none_or(|(p, _)| *p != path) {
+        if open
+            .as_ref()
+            .is_none_or(|(p, f)| *p != path || rotated(&path, f))
+        {
             match std::fs::OpenOptions::new()
                 .create(true)
                 .append(true)
@@ -219,6 +222,15 @@ fn only_log(store: &PolicyStore, event: &notify::Event) -> bool {
             log.as_deref()
                 .is_some_and(|l| p.file_name() == l.file_name())
         })
+}
+
+/// Whether `path` no longer names the open file `f` (log rotation by rename or removal).
+fn rotated(path: &Path, f: &std::fs::File) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(path), f.metadata()) {
+        (Ok(a), Ok(b)) => a.ino() != b.ino() || a.dev() != b.dev(),
+        _ => true,
+    }
 }
 
 /// Watches the policy directory and reloads after [`DEBOUNCE`] of quiet. Runs until shutdown.

@@ -123,7 +123,33 @@ async fn scanner_burst_is_banned_within_twenty_requests() {
         "{:?}",
         event_lines(&events)
     );
+    fail2ban_matches_bans(&events);
     sbc.shutdown().await;
+}
+
+/// The shipped fail2ban filter matches every `ban` line the SBC really wrote, and nothing else
+/// (checked with `fail2ban-regex` when fail2ban is installed; skipped loudly otherwise).
+fn fail2ban_matches_bans(events: &Path) {
+    let filter = repo().join("deploy/fail2ban/filter.d/sbc.conf");
+    let Ok(out) = std::process::Command::new("fail2ban-regex")
+        .arg(events)
+        .arg(&filter)
+        .output()
+    else {
+        eprintln!("\n*** fail2ban-regex not installed: fail2ban filter check SKIPPED ***\n");
+        return;
+    };
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let bans = event_lines(events)
+        .iter()
+        .filter(|l| l.contains("\"action\":\"ban\""))
+        .count();
+    let lines = event_lines(events).len();
+    let want = format!(
+        "Lines: {lines} lines, 0 ignored, {bans} matched, {} missed",
+        lines - bans
+    );
+    assert!(bans >= 1 && stdout.contains(&want), "{want}\n{stdout}");
 }
 
 const FRAUD: &str = r#"
