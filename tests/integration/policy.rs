@@ -521,3 +521,43 @@ async fn an_invite_flood_from_one_source_leaves_other_sources_calls_alone() {
     );
     sbc.shutdown().await;
 }
+
+/// SIPp as a scanner: 20 REGISTER probes with `User-Agent: friendly-scanner` from 127.0.0.9.
+/// None is answered (the scenario fails on any answer) and the source ends up banned.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sipp_scanner_probes_get_no_answer_and_the_source_is_banned() {
+    if crate::interop::sipp().is_none() {
+        return;
+    }
+    let (sbc, _dir, events) = start(
+        "[scanner]\nuser_agent_lists = [\"scanners.txt\"]\n",
+        "udp:127.0.0.1:5080",
+    )
+    .await;
+    let to = access(&sbc, Transport::Udp);
+    let (ok, successful, out) = sipp_run(
+        "scanner-register.xml",
+        [
+            &to.to_string(),
+            "-i",
+            "127.0.0.9",
+            "-p",
+            &free_udp_port("127.0.0.9").to_string(),
+            "-m",
+            "20",
+            "-r",
+            "20",
+        ]
+        .map(String::from)
+        .to_vec(),
+    )
+    .await;
+    assert!(ok && successful == 20, "{successful}/20 unanswered\n{out}");
+    assert!(
+        eventually(|| event_lines(&events)
+            .iter()
+            .any(|l| l.contains("\"action\":\"ban\"") && l.contains("\"source\":\"127.0.0.9\"")))
+        .await
+    );
+    sbc.shutdown().await;
+}
