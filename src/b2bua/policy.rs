@@ -45,6 +45,8 @@ pub(crate) struct PolicyHooks {
     refused: HashSet<TxKey>,
     /// Flows with a registration the PBX accepted (rebuilt at each housekeeping).
     registered: HashSet<SocketAddr>,
+    /// Realm of the PBX's last digest challenge to a phone.
+    challenge_realm: Option<String>,
     next_housekeeping: Instant,
 }
 
@@ -57,6 +59,7 @@ impl PolicyHooks {
             pending: None,
             refused: HashSet::new(),
             registered: HashSet::new(),
+            challenge_realm: None,
             next_housekeeping: now + HOUSEKEEPING,
         }
     }
@@ -77,6 +80,15 @@ fn destination(request: &Message) -> Option<String> {
         Uri::Tel(tel) => Some(String::from_utf8_lossy(&tel.number).into_owned()),
         Uri::Other { .. } => None,
     }
+}
+
+/// The `realm` of a digest challenge, when it is a plain quoted string.
+fn digest_realm(value: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(value).ok()?;
+    let start = text.find("realm=\"")? + "realm=\"".len();
+    let end = start + text[start..].find('"')?;
+    let realm = &text[start..end];
+    (!realm.contains('\\') && realm.chars().all(|c| !c.is_control())).then(|| realm.to_owned())
 }
 
 impl Core {
@@ -376,6 +388,45 @@ impl Core {
         let now = tokio::time::Instant::now().into_std();
         if let Err(e) = self.layer.respond(key, response, now) {
             tracing::debug!(error = %e, "response refused by the transaction layer");
+        }
+    }
+
+    /// A REGISTER failure about to be relayed to a phone: with `uniform_register_failures`, an
+    /// unknown user (404, 484, 604) is answered like an existing one without credentials, with a
+    /// 401 challenge in the realm of the PBX's last real challenge (403 before any was seen),
+    /// so a scanner cannot tell extensions that exist from those that do not.
+    pub(crate) fn policy_register_failure(
+        &mut self,
+        code: u16,
+        extra: Vec<Header>,
+    ) -> (u16, Vec<Header>) {
+        let Some(p) = self.policy.as_mut() else {
+            return (code, extra);
+        };
+        if code == 401 {
+            if let Some(realm) = extra
+                .iter()
+                .find(|h| h.name == HeaderName::WwwAuthenticate)
+                .and_then(|h| digest_realm(&h.value))
+            {
+                p.challenge_realm = Some(realm);
+            }
+            return (code, extra);
+        }
+        if !matches!(code, 404 | 484 | 604) || !p.store.current().scanner.uniform_register_failures
+        {
+            return (code, extra);
+        }
+        match &p.challenge_realm {
+            Some(realm) => {
+                let nonce = crate::b2bua::random::hex(&crate::b2bua::random::bytes::<16>());
+                let value = format!(
+                    "Digest realm=\"{realm}\", nonce=\"{nonce}\", algorithm=MD5, qop=\"auth\""
+                );
+                let header = Header::new(HeaderName::WwwAuthenticate, Bytes::from(value));
+                (401, vec![header])
+            }
+            None => (403, Vec::new()),
         }
     }
 

@@ -191,6 +191,7 @@ impl Core {
                             })
                             .cloned()
                             .collect();
+                        let (code, extra) = self.policy_register_failure(code, extra);
                         self.reply(
                             &pending.phone_tx,
                             &pending.request,

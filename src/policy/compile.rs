@@ -227,6 +227,8 @@ pub fn compile(
         false,
         &[("drop", false), ("reject", true)],
     );
+    policy.scanner.uniform_register_failures =
+        doc.scanner.uniform_register_failures.unwrap_or(true);
     fraud(&mut cx, doc, &mut policy.fraud, &mut names);
     if cx.errors.is_empty() {
         Ok(policy)

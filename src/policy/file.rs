@@ -136,6 +136,9 @@ pub struct ScannerFile {
     pub user_agent_lists: Vec<String>,
     /// `drop` or `reject` (403). Default: `drop`.
     pub action: Option<String>,
+    /// Answer REGISTERs for unknown users (404/484/604 from the PBX) like those of existing users
+    /// without credentials: a 401 challenge. Default: true.
+    pub uniform_register_failures: Option<bool>,
 }
 
 /// `[fraud]`.

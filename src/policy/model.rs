@@ -216,12 +216,24 @@ impl Default for Flood {
 }
 
 /// Scanner detection.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Scanner {
     /// User-Agent substrings.
     pub patterns: Patterns,
     /// Answer 403 instead of dropping.
     pub reject: bool,
+    /// Unknown-user REGISTER failures are answered like existing users' (a 401 challenge).
+    pub uniform_register_failures: bool,
+}
+
+impl Default for Scanner {
+    fn default() -> Self {
+        Scanner {
+            patterns: Patterns::default(),
+            reject: false,
+            uniform_register_failures: true,
+        }
+    }
 }
 
 /// Toll-fraud rules.

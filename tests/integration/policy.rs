@@ -561,3 +561,48 @@ async fn sipp_scanner_probes_get_no_answer_and_the_source_is_banned() {
     );
     sbc.shutdown().await;
 }
+
+fn register(ext: &str, n: u32, local: std::net::SocketAddr) -> String {
+    format!(
+        "REGISTER sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP {local};branch=z9hG4bK-reg{n};rport\r\n\
+         Max-Forwards: 70\r\nFrom: <sip:{ext}@127.0.0.1>;tag=r{n}\r\nTo: <sip:{ext}@127.0.0.1>\r\n\
+         Call-ID: reg-{ext}-{n}@x\r\nCSeq: 1 REGISTER\r\nContact: <sip:{ext}@{local}>\r\n\
+         Expires: 3600\r\nContent-Length: 0\r\n\r\n"
+    )
+}
+
+/// No extension enumeration: a REGISTER for an extension the PBX does not know gets the same
+/// answer as one for an existing extension without credentials (401 in the PBX's realm), never
+/// the PBX's 404.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_and_existing_extensions_get_the_same_answer() {
+    let pbx = Pbx::start(false).await;
+    let (sbc, _dir, _events) = start("", &format!("udp:{}", pbx.addr)).await;
+    let to = access(&sbc, Transport::Udp);
+    let phone = Caller::new("127.0.0.1", to, "100", "100").await;
+    let local = phone.local();
+    let status_and_realm = |r: &str| {
+        (
+            harness::status(r.as_bytes()),
+            ua::header(r, "www-authenticate").and_then(|h| {
+                h.split("realm=\"")
+                    .nth(1)
+                    .map(|s| s[..s.find('"').unwrap_or(0)].to_owned())
+            }),
+        )
+    };
+    phone.send(&register("100", 1, local)).await;
+    let existing = phone.response(WAIT).await.expect("answer for 100");
+    phone.send(&register("999", 2, local)).await;
+    let unknown = phone.response(WAIT).await.expect("answer for 999");
+    assert_eq!(
+        status_and_realm(&existing),
+        (Some(401), Some("pbx.example".to_owned()))
+    );
+    assert_eq!(
+        status_and_realm(&unknown),
+        status_and_realm(&existing),
+        "{unknown}"
+    );
+    sbc.shutdown().await;
+}

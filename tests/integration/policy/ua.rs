@@ -62,7 +62,7 @@ pub fn respond(request: &str, status: &str, tag: &str, extra: &str, body: &str) 
 const SDP: &str = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
                    m=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
 
-/// A fake PBX on 127.0.0.1.
+/// A fake PBX on 127.0.0.1 (and registrar: extension 100 exists, no other does).
 pub struct Pbx {
     /// Its address.
     pub addr: SocketAddr,
@@ -109,6 +109,16 @@ impl Pbx {
                     if let Some(invite) = pending.remove(&call_id) {
                         replies.push(respond(&invite, "487 Request Terminated", "pbx", "", ""));
                     }
+                } else if msg.starts_with("REGISTER ") {
+                    // Extension 100 exists (challenged); every other one is unknown.
+                    let to = header(&msg, "to").unwrap_or_default();
+                    replies.push(if to.contains("sip:100@") {
+                        let auth =
+                            "WWW-Authenticate: Digest realm=\"pbx.example\", nonce=\"n1\"\r\n";
+                        respond(&msg, "401 Unauthorized", "pbx", auth, "")
+                    } else {
+                        respond(&msg, "404 Not Found", "pbx", "", "")
+                    });
                 } else if msg.starts_with("BYE ") {
                     b.fetch_add(1, Ordering::Relaxed);
                     replies.push(respond(&msg, "200 OK", "pbx", "", ""));
@@ -219,6 +229,11 @@ impl Caller {
             self.request("ACK", &self.uri(), &to, 1, &self.branch, false)
         };
         self.send(&m).await;
+    }
+
+    /// The caller's local address.
+    pub fn local(&self) -> SocketAddr {
+        self.local
     }
 
     /// Sends raw text to the SBC.
