@@ -578,6 +578,10 @@ impl Core {
                             entry.a_heard = true;
                         }
                         self.setup_milestone(id, &response, now);
+                        if let Some(entry) = self.calls.calls.get(&id) {
+                            let invite = entry.invite.clone();
+                            self.policy_final_response(&invite, &response, &target(leg));
+                        }
                     }
                     if let Err(e) = self.layer.respond(&tx, response, now) {
                         debug!(call = id, error = %e, "response refused by the transaction layer");

@@ -41,8 +41,6 @@ pub(crate) struct PolicyHooks {
     calls: HashMap<u64, CallPolicy>,
     /// Admitted by the policy, not yet started (routing may still refuse it).
     pending: Option<CallPolicy>,
-    /// Transactions the policy itself refused (their 403 is not an authentication failure).
-    refused: HashSet<TxKey>,
     /// Flows with a registration the PBX accepted (rebuilt at each housekeeping).
     registered: HashSet<SocketAddr>,
     /// Realm of the PBX's last digest challenge to a phone.
@@ -57,7 +55,6 @@ impl PolicyHooks {
             store,
             calls: HashMap::new(),
             pending: None,
-            refused: HashSet::new(),
             registered: HashSet::new(),
             challenge_realm: None,
             next_housekeeping: now + HOUSEKEEPING,
@@ -246,7 +243,6 @@ impl Core {
         let (admission, events) = p.engine.admit_call(&policy, &ctx, now);
         p.store.record(events);
         if let Some(refusal) = admission.refused {
-            p.refused.insert(key.clone());
             let status_line_reason = refusal.reason.to_string();
             self.reply_reason(key, invite, from, 403, &status_line_reason);
             return false;
@@ -331,28 +327,34 @@ impl Core {
         timer == CallTimer::MaxDuration
     }
 
-    /// A message is about to go to `to`: a first 401/403/407 final response scores its
-    /// destination (repeated authentication failures ban it).
-    pub(crate) fn policy_transmit(&mut self, payload: &[u8], to: &Target, key: Option<&TxKey>) {
+    /// A final response to `request` is relayed to `to`: a 403, or a 401/407 to a request that
+    /// carried credentials (a failed authentication, not the usual first challenge), scores `to`;
+    /// repeated failures ban it.
+    pub(crate) fn policy_final_response(
+        &mut self,
+        request: &Message,
+        response: &Message,
+        to: &Target,
+    ) {
+        let failed = match response.status() {
+            Some(403) => true,
+            Some(401 | 407) => {
+                request.headers.get(HeaderName::Authorization).is_some()
+                    || request
+                        .headers
+                        .get(HeaderName::ProxyAuthorization)
+                        .is_some()
+            }
+            _ => false,
+        };
+        if !failed || self.policy.is_none() {
+            return;
+        }
+        let peer = self.peer_of(to.remote).is_some();
         let Some(p) = self.policy.as_mut() else {
             return;
         };
-        let Some(code) = payload.get(..12) else {
-            return;
-        };
-        if !matches!(code, b"SIP/2.0 401 " | b"SIP/2.0 403 " | b"SIP/2.0 407 ") {
-            return;
-        }
-        if key.is_some_and(|k| p.refused.remove(k)) {
-            return;
-        }
         let now = tokio::time::Instant::now().into_std();
-        let peer = self
-            .config
-            .peers
-            .iter()
-            .flat_map(|peer| peer.addresses.iter())
-            .any(|a| matches!(a.host, crate::config::Host::Ip(ip) if ip == to.remote.ip()));
         let registered = p.registered.contains(&to.remote);
         let policy = p.store.current();
         let events = p

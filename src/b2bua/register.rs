@@ -161,6 +161,7 @@ impl Core {
             ),
             Some(response) => {
                 let code = response.status().unwrap_or(500);
+                self.policy_final_response(&pending.request, response, &pending.from);
                 match self
                     .registrar
                     .on_pbx_response(&pending.sent, response, reliable, now)

@@ -269,10 +269,6 @@ impl Core {
                     self.metrics.retransmission(*kind);
                 }
             }
-            let retransmission = (after_timer && !is_trying) || (!after_timer && events == 0);
-            if !retransmission {
-                self.policy_transmit(&transmit.payload, &transmit.to, transmit.key.as_ref());
-            }
             let key = transmit.key.clone();
             let remote = transmit.to.remote;
             let reliable = transmit.reliable;

@@ -316,7 +316,8 @@ impl Engine {
         self.fraud.release(ticket);
     }
 
-    /// A 401/403/407 final response went to `source`: scores it (possibly banning it).
+    /// An authentication failed for `source` (a 403, or a 401/407 to credentials): scores it
+    /// (possibly banning it).
     pub fn auth_failure(
         &mut self,
         policy: &Policy,

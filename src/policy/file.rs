@@ -120,7 +120,7 @@ pub struct ScoresFile {
     pub rate_limited: Option<i64>,
     /// A request with a scanner User-Agent. Default 10.
     pub scanner: Option<i64>,
-    /// A 401/403/407 final response sent to the source. Default 2.
+    /// A failed authentication relayed to the source. Default 2.
     pub auth_failure: Option<i64>,
     /// A call refused by a fraud rule. Default 1.
     pub fraud: Option<i64>,

@@ -171,7 +171,7 @@ pub struct Scores {
     pub rate_limited: u32,
     /// Scanner User-Agent.
     pub scanner: u32,
-    /// 401/403/407 sent to the source.
+    /// A failed authentication relayed to the source.
     pub auth_failure: u32,
     /// Call refused by a fraud rule.
     pub fraud: u32,

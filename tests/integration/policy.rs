@@ -606,3 +606,53 @@ async fn unknown_and_existing_extensions_get_the_same_answer() {
     );
     sbc.shutdown().await;
 }
+
+/// Password guessing through the SBC: REGISTERs with credentials the PBX keeps refusing (401)
+/// score their source and ban it; the first challenge of a REGISTER without credentials is part
+/// of every normal registration and never counts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repeated_authentication_failures_ban_the_source() {
+    let pbx = Pbx::start(false).await;
+    let (sbc, _dir, events) = start(
+        "[flood]\nban_score = 10\n[flood.scores]\nauth_failure = 2\n",
+        &format!("udp:{}", pbx.addr),
+    )
+    .await;
+    let to = access(&sbc, Transport::Udp);
+    let phone = Caller::new("127.0.0.5", to, "100", "100").await;
+    for n in 0..10 {
+        phone.send(&register("100", n, phone.local())).await;
+        let r = phone.response(WAIT).await.expect("challenge");
+        assert!(r.starts_with("SIP/2.0 401 "), "{r}");
+    }
+    let guesser = Caller::new("127.0.0.6", to, "100", "100").await;
+    let mut answered = 0;
+    for n in 0..10 {
+        let guess = register("100", 100 + n, guesser.local()).replace(
+            "Expires: 3600\r\n",
+            "Expires: 3600\r\nAuthorization: Digest username=\"100\", realm=\"pbx.example\", \
+             nonce=\"n1\", uri=\"sip:127.0.0.1\", response=\"00000000000000000000000000000000\"\r\n",
+        );
+        guesser.send(&guess).await;
+        if guesser.response(Duration::from_millis(500)).await.is_some() {
+            answered += 1;
+        } else {
+            break;
+        }
+    }
+    assert_eq!(
+        answered, 5,
+        "five failed guesses, then the source is banned"
+    );
+    assert!(
+        eventually(|| event_lines(&events)
+            .iter()
+            .any(|l| l.contains("\"kind\":\"auth_failure\"") && l.contains("127.0.0.6")))
+        .await,
+        "{:?}",
+        event_lines(&events)
+    );
+    let lines = event_lines(&events);
+    assert!(!lines.iter().any(|l| l.contains("127.0.0.5")), "{lines:?}");
+    sbc.shutdown().await;
+}
