@@ -200,7 +200,7 @@ async fn the_sixth_concurrent_call_is_refused_until_a_cancel_frees_one() {
     let to = access(&sbc, Transport::Udp);
     let mut calls = Vec::new();
     for i in 0..5 {
-        let c = Caller::new("127.0.0.1", to, "bob", &format!("20{i}")).await;
+        let c = Caller::new("127.0.0.1", to, "bob", &format!("60{i}")).await;
         c.invite().await;
         assert!(c.until(180, WAIT).await.is_some(), "call {i} rings");
         calls.push(c);
@@ -219,25 +219,10 @@ async fn the_sixth_concurrent_call_is_refused_until_a_cancel_frees_one() {
     first.cancel().await;
     let r = first.until(487, WAIT).await.expect("487 after CANCEL");
     first.ack(&r).await;
-    // The CANCEL's end may still be in flight (the PBX's 487 comes after ours): a refused
-    // attempt is answered and a new call is tried, a bounded number of times.
-    let mut admitted = None;
-    for attempt in 0..20 {
-        let c = Caller::new("127.0.0.1", to, "bob", &format!("3{attempt:02}")).await;
-        c.invite().await;
-        match c.response(WAIT).await {
-            Some(r) if r.starts_with("SIP/2.0 180 ") => {
-                admitted = Some(c);
-                break;
-            }
-            Some(r) => {
-                c.ack(&r).await;
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            None => break,
-        }
-    }
-    let seventh = admitted.expect("a call is admitted once one of five ended by CANCEL");
+    let (seventh, r) = admitted(to, "bob", "307")
+        .await
+        .expect("a call is admitted once one of five ended by CANCEL");
+    assert!(r.starts_with("SIP/2.0 180 "), "{r}");
     for c in calls.iter().chain([&seventh, &carol]) {
         c.cancel().await;
     }
@@ -654,5 +639,123 @@ async fn repeated_authentication_failures_ban_the_source() {
     );
     let lines = event_lines(&events);
     assert!(!lines.iter().any(|l| l.contains("127.0.0.5")), "{lines:?}");
+    sbc.shutdown().await;
+}
+
+/// Sources denied by the realm's ACL are dropped before parsing; others are answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn denied_sources_are_dropped_before_parsing() {
+    let (sbc, _dir, events) = start(
+        "[acl.realms.access]\ndeny = [\"127.0.0.4/32\"]\n",
+        "udp:127.0.0.1:5080",
+    )
+    .await;
+    let to = access(&sbc, Transport::Udp);
+    let denied = Caller::new("127.0.0.4", to, "x", "100").await;
+    // Not even SIP: a denied source's bytes are never parsed, so garbage gets no 400 either.
+    denied.send("garbage\r\n\r\n").await;
+    denied.send(&options("Yealink", 1)).await;
+    assert!(denied.recv(Duration::from_millis(300)).await.is_none());
+    let allowed = Caller::new("127.0.0.1", to, "x", "100").await;
+    allowed.send(&options("Yealink", 2)).await;
+    assert!(
+        allowed
+            .response(WAIT)
+            .await
+            .is_some_and(|r| r.starts_with("SIP/2.0 200 "))
+    );
+    let metrics = harness::scrape(sbc.metrics_addr).await;
+    assert_eq!(
+        harness::series(
+            &metrics,
+            "sbc_policy_decisions_total{rule=\"acl\",action=\"drop\"}"
+        ),
+        2.0
+    );
+    assert_eq!(harness::series(&metrics, "sbc_sip_parse_errors_total"), 0.0);
+    assert!(
+        eventually(|| event_lines(&events)
+            .iter()
+            .any(|l| l.contains("\"kind\":\"acl\"")))
+        .await
+    );
+    sbc.shutdown().await;
+}
+
+/// A new call from `user` to `number` that gets past the policy: its first answer is not a 403.
+/// A call that just ended may still be finishing inside the SBC (its last response races our
+/// next INVITE), so a refused attempt is acknowledged and retried anew, a bounded number of times.
+async fn admitted(to: std::net::SocketAddr, user: &str, number: &str) -> Option<(Caller, String)> {
+    for _ in 0..20 {
+        let c = Caller::new("127.0.0.1", to, user, number).await;
+        c.invite().await;
+        let r = c.response(WAIT).await?;
+        if !r.starts_with("SIP/2.0 403 ") {
+            return Some((c, r));
+        }
+        c.ack(&r).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    None
+}
+
+/// With a limit of one concurrent call, each way a call can end — the caller's BYE, the PBX's
+/// failure response, the caller's CANCEL — frees the slot for the next call.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_call_end_frees_its_concurrency_slot() {
+    let pbx = Pbx::start(false).await;
+    let policy = "[[fraud.rules]]\nname = \"one\"\nkind = \"concurrent\"\nlimit = 1\n";
+    let (sbc, _dir, _events) = start(policy, &format!("udp:{}", pbx.addr)).await;
+    let to = access(&sbc, Transport::Udp);
+
+    // 1. Answered, then the caller hangs up with BYE.
+    let (c, _) = admitted(to, "frank", "200100")
+        .await
+        .expect("first call admitted");
+    let ok = c.until(200, WAIT).await.expect("answered");
+    c.ack(&ok).await;
+    let second = Caller::new("127.0.0.1", to, "frank", "555").await;
+    second.invite().await;
+    let r = second.response(WAIT).await.expect("an answer");
+    assert!(
+        r.starts_with("SIP/2.0 403 "),
+        "a second concurrent call is refused: {r}"
+    );
+    second.ack(&r).await;
+    let bye = format!(
+        "BYE {uri} SIP/2.0\r\nVia: SIP/2.0/UDP {local};branch=z9hG4bK-bye;rport\r\n\
+         Max-Forwards: 70\r\nFrom: {from}\r\nTo: {to_hdr}\r\nCall-ID: {cid}\r\nCSeq: 2 BYE\r\n\
+         Content-Length: 0\r\n\r\n",
+        uri = ua::header(&ok, "contact")
+            .unwrap()
+            .trim_matches(|c| c == '<' || c == '>'),
+        local = c.local(),
+        from = ua::header(&ok, "from").unwrap(),
+        to_hdr = ua::header(&ok, "to").unwrap(),
+        cid = c.call_id,
+    );
+    c.send(&bye).await;
+    assert!(c.until(200, WAIT).await.is_some(), "BYE answered");
+
+    // 2. The PBX refuses with 486.
+    let (b, _) = admitted(to, "frank", "486")
+        .await
+        .expect("admitted after the BYE");
+    let r = b.until(486, WAIT).await.expect("486 relayed");
+    b.ack(&r).await;
+
+    // 3. Ringing, then the caller cancels.
+    let (c, _) = admitted(to, "frank", "556")
+        .await
+        .expect("admitted after the 486");
+    c.cancel().await;
+    let r = c.until(487, WAIT).await.expect("487 after CANCEL");
+    c.ack(&r).await;
+
+    // The slot is free once more.
+    let (last, _) = admitted(to, "frank", "557")
+        .await
+        .expect("admitted after the CANCEL");
+    last.cancel().await;
     sbc.shutdown().await;
 }

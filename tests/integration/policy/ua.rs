@@ -62,7 +62,8 @@ pub fn respond(request: &str, status: &str, tag: &str, extra: &str, body: &str) 
 const SDP: &str = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
                    m=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
 
-/// A fake PBX on 127.0.0.1 (and registrar: extension 100 exists, no other does).
+/// A fake PBX on 127.0.0.1: numbers starting with 486 are busy, with 200 answered, others ring
+/// (and are answered when it answers); as a registrar, extension 100 exists and no other does.
 pub struct Pbx {
     /// Its address.
     pub addr: SocketAddr,
@@ -98,7 +99,10 @@ impl Pbx {
                 if msg.starts_with("INVITE ") {
                     i.fetch_add(1, Ordering::Relaxed);
                     replies.push(respond(&msg, "180 Ringing", "pbx", &contact, ""));
-                    if answer {
+                    // Numbers starting with 486 are busy.
+                    if msg.starts_with("INVITE sip:486") {
+                        replies.push(respond(&msg, "486 Busy Here", "pbx", "", ""));
+                    } else if answer || msg.starts_with("INVITE sip:200") {
                         let extra = format!("{contact}Content-Type: application/sdp\r\n");
                         replies.push(respond(&msg, "200 OK", "pbx", &extra, SDP));
                     } else {
