@@ -30,6 +30,7 @@ use crate::config::{Config, Host, Transport};
 use crate::metrics::Metrics;
 use crate::metrics::http::{self as metrics_http, HttpError, Readiness};
 use crate::metrics::labels::{DropReason, RejectReason};
+use crate::policy::{Known, PolicyGate, PolicyStore};
 use crate::sip::ParseError;
 use crate::sip::validate::Validator;
 use crate::tls::{ReloadableServerConfig, TlsError};
@@ -83,6 +84,9 @@ pub enum AppError {
     /// A peer's credentials file is unreadable or malformed.
     #[error("{0}")]
     Credentials(#[source] CredentialsError),
+    /// The policy files do not validate.
+    #[error("policy: {0}")]
+    Policy(#[source] crate::policy::PolicyErrors),
 }
 
 /// A started SBC: its bound addresses and handles, until [`Running::shutdown`].
@@ -97,6 +101,8 @@ pub struct Running {
     pub transports: Arc<Transports>,
     /// `/readyz` state.
     pub readiness: Readiness,
+    /// The edge policy in force (reload with [`PolicyStore::reload`]).
+    pub policy: Arc<PolicyStore>,
     tls: Vec<(String, Arc<ReloadableServerConfig>)>,
     trigger: ShutdownTrigger,
 }
@@ -147,6 +153,9 @@ pub async fn start(config: Arc<Config>) -> Result<Running, AppError> {
         limits: config.sip.limits,
         ..Validator::default()
     });
+    let (policy, policy_events) =
+        PolicyStore::load(&config.policy_dir, Known::of(&config), Arc::clone(&metrics))
+            .map_err(AppError::Policy)?;
     let limits = &config.transport;
     let (inbound_tx, inbound_rx) = mpsc::channel(limits.inbound_queue_messages);
     let table = ConnTable::new(limits.max_connections, limits.max_connections_per_source);
@@ -237,6 +246,10 @@ pub async fn start(config: Arc<Config>) -> Result<Running, AppError> {
             .collect(),
         closed: closed_tx,
     });
+    let gate: Arc<dyn crate::transport::SourceGate> = Arc::new(PolicyGate::new(
+        Arc::clone(&policy),
+        infos.iter().map(|l| Arc::clone(&l.realm_name)).collect(),
+    ));
     // Per-listener connection settings, shared by accepted and opened connections.
     let conn_ctx = |id: usize| ConnContext {
         listener: id as ListenerId,
@@ -305,6 +318,7 @@ pub async fn start(config: Arc<Config>) -> Result<Running, AppError> {
                 validator: Arc::clone(&validator),
                 inbound: inbound_tx.clone(),
                 observer: Arc::clone(&observer),
+                gate: Some(Arc::clone(&gate)),
             };
             tokio::spawn(udp::receive_loop(socket, ctx, shutdown.clone()));
         }
@@ -315,6 +329,7 @@ pub async fn start(config: Arc<Config>) -> Result<Running, AppError> {
             table: Arc::clone(&table),
             handshake_timeout: limits.tls_handshake_timeout,
             write_queue: limits.write_queue_messages,
+            gate: Some(Arc::clone(&gate)),
         };
         tokio::spawn(listen::accept_loop(tcp, kind, ctx, shutdown.clone()));
     }
@@ -335,7 +350,8 @@ pub async fn start(config: Arc<Config>) -> Result<Running, AppError> {
         Arc::clone(&metrics),
         local_identity(&config, &infos),
         Bytes::from(config.sip.user_agent.clone()),
-    );
+    )
+    .with_policy(Arc::clone(&policy));
     // Peer names resolve before the first call can need them, then in the background.
     let peer_names = Arc::new(PeerNames::default());
     peer_names.refresh(&config, &transports).await;
@@ -348,6 +364,16 @@ pub async fn start(config: Arc<Config>) -> Result<Running, AppError> {
         Arc::clone(&transports),
         shutdown.clone(),
     ));
+    tokio::spawn(crate::policy::store::write_events(
+        Arc::clone(&policy),
+        policy_events,
+        shutdown.clone(),
+    ));
+    if config.policy_dir.is_dir() {
+        if let Err(error) = crate::policy::store::watch(Arc::clone(&policy), shutdown.clone()) {
+            warn!(%error, "cannot watch the policy directory; reload with SIGHUP");
+        }
+    }
     tokio::spawn(core.run(inbound_rx, shutdown.clone()));
     tokio::spawn(metrics_http::serve(
         http,
@@ -364,6 +390,7 @@ pub async fn start(config: Arc<Config>) -> Result<Running, AppError> {
         metrics,
         transports,
         readiness,
+        policy,
         tls,
         trigger,
     })
@@ -376,8 +403,9 @@ pub async fn run(config: Arc<Config>) -> Result<(), AppError> {
     loop {
         match wait_for_signal().await.map_err(AppError::Signal)? {
             Signal::Hangup => {
-                info!("SIGHUP: reloading certificates");
+                info!("SIGHUP: reloading certificates and policy");
                 running.reload_tls();
+                let _ = running.policy.reload();
             }
             signal => {
                 info!(%signal, "shutdown requested, draining");

@@ -17,6 +17,7 @@
 //! | [`config`] | pure | TOML configuration model, defaults and `validate()` reporting every problem |
 //! | [`error`] | pure | the one place where errors map to a SIP status, a side and a metric reason |
 //! | [`metrics`] | pure families, shell HTTP | Prometheus metric families and `/metrics`, `/healthz`, `/readyz` |
+//! | [`policy`] | pure evaluation, shell reload | ACLs, rate limits, flood and scanner bans, toll fraud, security events |
 //! | [`tls`] | shell | rustls server/client configurations, mutual TLS, certificate hot reload |
 //! | [`transport`] | shell (+ pure routing) | UDP/TCP/TLS listeners, framing, connection table, response routing |
 //! | [`nat`] | pure | far-end NAT detection (Via, Contact and SDP against the observed source) |
@@ -33,6 +34,7 @@ pub mod error;
 pub mod media;
 pub mod metrics;
 pub mod nat;
+pub mod policy;
 pub mod sdp;
 pub mod sip;
 pub mod tls;

@@ -89,6 +89,11 @@ impl Calls {
         self.by_tx.remove(key);
     }
 
+    /// Arms a timer the policy owns on call `id` (duration limit and its warning).
+    pub(crate) fn set_policy_timer(&mut self, id: u64, timer: CallTimer, at: Instant) {
+        self.set_timer(id, timer, at);
+    }
+
     fn set_timer(&mut self, id: u64, timer: CallTimer, at: Instant) {
         self.cancel_timer(id, timer);
         self.next_timer += 1;
@@ -192,7 +197,7 @@ impl Core {
     }
 
     /// The configured peer a request from `remote` comes from, if any.
-    fn peer_of(&self, remote: SocketAddr) -> Option<&str> {
+    pub(crate) fn peer_of(&self, remote: SocketAddr) -> Option<&str> {
         self.config.peers.iter().find_map(|p| {
             p.addresses
                 .iter()
@@ -201,8 +206,18 @@ impl Core {
         })
     }
 
-    /// A new INVITE outside any dialog: route it and start a call, or answer it.
+    /// A new INVITE outside any dialog: the policy admits it (or answers 403), then it is
+    /// routed and becomes a call, or is answered.
     pub(crate) fn new_call(&mut self, key: TxKey, invite: Message, from: Target, now: Instant) {
+        if !self.policy_admit_call(&key, &invite, &from) {
+            return;
+        }
+        self.route_call(key, invite, from, now);
+        self.policy_not_started();
+    }
+
+    /// Routes a new INVITE and starts a call, or answers it.
+    fn route_call(&mut self, key: TxKey, invite: Message, from: Target, now: Instant) {
         let Some(info) = self.transports.listener(from.listener).cloned() else {
             return;
         };
@@ -337,6 +352,7 @@ impl Core {
             .insert(b_call_id.clone(), (id, Leg::B));
         self.calls.by_tx.insert(key, (id, Leg::A));
         self.metrics.call_started(&address.peer);
+        self.policy_call_started(id);
         self.calls.calls.insert(
             id,
             CallEntry {
@@ -574,6 +590,10 @@ impl Core {
                             entry.a_heard = true;
                         }
                         self.setup_milestone(id, &response, now);
+                        if let Some(entry) = self.calls.calls.get(&id) {
+                            let invite = entry.invite.clone();
+                            self.policy_final_response(&invite, &response, &target(leg));
+                        }
                     }
                     if let Err(e) = self.layer.respond(&tx, response, now) {
                         debug!(call = id, error = %e, "response refused by the transaction layer");
@@ -589,6 +609,7 @@ impl Core {
                 Action::CancelTimer(timer) => self.calls.cancel_timer(id, timer),
                 Action::Ended { reason, status } => {
                     debug!(call = id, ?reason, ?status, "call ended");
+                    self.policy_call_ended(id);
                     if let Some(entry) = self.calls.remove(id) {
                         let failed = (!entry.answered).then_some(status.unwrap_or(500));
                         self.metrics.call_ended(&entry.peer, failed);
@@ -616,6 +637,7 @@ impl Core {
         } else if (200..300).contains(&code) && !entry.answered {
             entry.answered = true;
             self.metrics.call_answered(&entry.peer, elapsed);
+            self.policy_call_answered(id, now);
         }
     }
 
@@ -637,7 +659,7 @@ impl Core {
     /// Fires every call timer due at `now`.
     pub(crate) fn call_timers(&mut self, now: Instant) {
         while let Some((id, timer)) = self.calls.pop_due(now) {
-            self.call_event(id, CallEvent::Timer(timer), now);
+            self.call_timer(id, timer, now);
         }
     }
 }

@@ -19,6 +19,7 @@ pub mod credentials;
 pub mod health;
 pub mod keepalive;
 pub mod pipeline;
+pub mod policy;
 pub mod probe;
 mod random;
 pub mod register;

@@ -209,6 +209,7 @@ impl Core {
             ),
             Some(response) => {
                 let code = response.status().unwrap_or(500);
+                self.policy_final_response(&pending.request, response, &pending.from);
                 match self
                     .registrar
                     .on_pbx_response(&pending.sent, response, reliable, now)
@@ -240,6 +241,7 @@ impl Core {
                             })
                             .cloned()
                             .collect();
+                        let (code, extra) = self.policy_register_failure(code, extra);
                         self.reply(
                             &pending.phone_tx,
                             &pending.request,

@@ -147,6 +147,14 @@ impl<F: Clone + PartialEq> Registrar<F> {
         self.bindings.get(key)
     }
 
+    /// The flows of bindings the PBX has accepted.
+    pub fn confirmed_flows(&self) -> impl Iterator<Item = &F> + '_ {
+        self.bindings
+            .values()
+            .filter(|b| b.pbx_expires.is_some())
+            .map(|b| &b.flow)
+    }
+
     /// Bindings of an address of record.
     pub fn by_aor<'a>(&'a self, aor: &'a str) -> impl Iterator<Item = &'a Binding<F>> + 'a {
         self.bindings.values().filter(move |b| b.aor == aor)

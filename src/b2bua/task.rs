@@ -70,6 +70,8 @@ pub struct Core {
     failed: Option<mpsc::Sender<TxKey>>,
     /// Connections that closed (their registrations are gone with them).
     closed: Option<mpsc::Receiver<ConnId>>,
+    /// Edge policy state, when a policy is in force ([`Core::with_policy`]).
+    pub(crate) policy: Option<crate::b2bua::policy::PolicyHooks>,
 }
 
 /// Failed sends waiting to be reported to the transaction layer.
@@ -136,6 +138,7 @@ impl Core {
             pending_invites: HashMap::new(),
             failed: None,
             closed: None,
+            policy: None,
         }
     }
 
@@ -178,6 +181,7 @@ impl Core {
                 self.registrants.next_due(),
                 self.watch.next_due(),
                 self.registrar.poll_timeout(),
+                self.policy_deadline(),
             ]
             .into_iter()
             .flatten()
@@ -202,6 +206,7 @@ impl Core {
                     self.send_probes(now);
                     self.send_registrations(now);
                     self.send_keepalives(now);
+                    self.policy_housekeeping(now);
                     let gone = self.registrar.expire(now);
                     for binding in &gone {
                         debug!(aor = %binding.aor, "registration expired");
@@ -257,10 +262,12 @@ impl Core {
                         .sip_request(&method, &realm, transport, Direction::In);
                     let via = stamp_via(&mut msg, source.remote).ok();
                     let target = Self::reply_target(&source, via.as_ref());
-                    let reliable = target.reliable();
-                    let result = self.layer.handle_incoming(msg, target, reliable, now);
-                    if let Err(e) = result {
-                        debug!(error = %e, "request refused by the transaction layer");
+                    if self.policy_screen(&msg, &source, &target) {
+                        let reliable = target.reliable();
+                        let result = self.layer.handle_incoming(msg, target, reliable, now);
+                        if let Err(e) = result {
+                            debug!(error = %e, "request refused by the transaction layer");
+                        }
                     }
                 } else {
                     if let (Some(code), Ok(cseq)) = (msg.status(), msg.cseq()) {

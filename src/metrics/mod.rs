@@ -10,6 +10,7 @@
 pub mod http;
 pub mod labels;
 pub mod names;
+pub mod policy;
 
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -67,6 +68,7 @@ pub struct Metrics {
     registrations_behind_nat: Gauge,
     keepalives: Family<KeepaliveLabels, Counter>,
     bindings_withdrawn: Counter,
+    policy: policy::PolicyMetrics,
 }
 
 /// Buckets of `sbc_call_setup_seconds`: 10 ms to about 164 s.
@@ -213,6 +215,7 @@ impl Metrics {
                 names::REGISTRATIONS,
                 "REGISTERs from phones by outcome",
             ),
+            policy: policy::PolicyMetrics::register(&mut r),
             registry: r,
         }
         .with_known_series()

@@ -97,6 +97,22 @@ pub const TRUNK_REGISTERED: &str = "sbc_trunk_registered";
 /// Time from the caller's INVITE to the first ringing (180/183) and to the answer (2xx).
 pub const CALL_SETUP_SECONDS: &str = "sbc_call_setup_seconds";
 
+/// Counter `sbc_policy_decisions_total{rule, action}`: edge-policy decisions by what fired
+/// (`acl`, `ban`, `scanner`, `rate_limit`, `auth_failure`, fraud kinds) and what was done
+/// (`drop`, `reject`, `ban`, `warn`, `shadow`, `end`).
+pub const POLICY_DECISIONS: &str = "sbc_policy_decisions";
+
+/// Counter `sbc_policy_reload_total{result}`: policy loads after start, `ok` or `error` (an
+/// error keeps the previous policy in force).
+pub const POLICY_RELOAD: &str = "sbc_policy_reload";
+
+/// Gauge `sbc_policy_bans_active`: sources currently banned.
+pub const POLICY_BANS_ACTIVE: &str = "sbc_policy_bans_active";
+
+/// Gauge `sbc_policy_table_keys{table}`: keys held by the bounded policy tables (`limiter`,
+/// `scores`, `fraud`).
+pub const POLICY_TABLE_KEYS: &str = "sbc_policy_table_keys";
+
 /// Every name above, for tests and documentation tooling.
 pub const ALL: &[&str] = &[
     SIP_REQUESTS,
@@ -127,6 +143,10 @@ pub const ALL: &[&str] = &[
     KEEPALIVES,
     BINDINGS_WITHDRAWN,
     REGISTRATIONS,
+    POLICY_DECISIONS,
+    POLICY_RELOAD,
+    POLICY_BANS_ACTIVE,
+    POLICY_TABLE_KEYS,
 ];
 
 #[cfg(test)]

@@ -40,6 +40,9 @@ pub(super) fn touch_all(m: &Metrics) {
     m.tls_handshake_failed("access");
     m.tls_reload("access", ReloadResult::Ok);
     m.tls_certificate_expiry("access", 1);
+    m.policy_decision("scanner", "ban");
+    m.policy_reload(ReloadResult::Ok);
+    m.policy_tables(1, 2, 3, 4);
 }
 
 #[test]

@@ -299,5 +299,12 @@ pub trait TransportObserver: Send + Sync {
     fn tls_handshake_failed(&self, listener: ListenerId);
 }
 
+/// A check the receive tasks make before reading a source's bytes (bans, ACLs): `false` drops
+/// the datagram, or refuses the connection, before anything is parsed.
+pub trait SourceGate: Send + Sync {
+    /// Whether `remote` may send on `listener`.
+    fn admit(&self, listener: ListenerId, remote: SocketAddr) -> bool;
+}
+
 /// The queue from listeners to the signaling core.
 pub type InboundTx = mpsc::Sender<Inbound>;

@@ -61,6 +61,9 @@ fn exposition() -> String {
     m.call_ringing(std::time::Duration::from_millis(80));
     m.call_answered("pbx", std::time::Duration::from_millis(900));
     m.call_ended("pbx", Some(486));
+    m.policy_decision("scanner", "ban");
+    m.policy_reload(ReloadResult::Error);
+    m.policy_tables(1, 2, 3, 4);
     m.encode().expect("metrics encode")
 }
 

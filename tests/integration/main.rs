@@ -12,6 +12,7 @@ mod nat;
 mod netlab;
 mod outbound;
 mod peers;
+mod policy;
 mod registration;
 mod tls;
 mod trunk;

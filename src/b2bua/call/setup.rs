@@ -471,6 +471,9 @@ impl Live {
                 self.give_up(cx, 408, EndReason::TimerC)
             }
             (CallTimer::CancelWait, Phase::Cancelling { reason, .. }) => Flow::End(*reason),
+            (CallTimer::MaxDuration, Phase::Confirmed) => {
+                self.hang_up(cx, &[Leg::A, Leg::B], EndReason::MaxDuration)
+            }
             (CallTimer::Resend2xx(leg), _) => self.resend_2xx(cx, leg),
             _ => Flow::Continue,
         }
