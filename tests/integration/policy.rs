@@ -759,3 +759,28 @@ async fn every_call_end_frees_its_concurrency_slot() {
     last.cancel().await;
     sbc.shutdown().await;
 }
+
+/// `peers_only`: on the trunk side, only the configured peers' addresses may send; anything else
+/// is dropped before parsing, while the peer itself is answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peers_only_realm_hears_only_its_peers() {
+    let (sbc, _dir, _events) = start(
+        "[acl.realms.core]\npeers_only = true\n",
+        "udp:127.0.0.1:5080",
+    )
+    .await;
+    let core = sbc
+        .local_addr("core", Transport::Udp)
+        .expect("core listener");
+    let stranger = Caller::new("127.0.0.6", core, "x", "100").await;
+    stranger.send(&options("Trunk", 1)).await;
+    assert!(stranger.recv(Duration::from_millis(300)).await.is_none());
+    let peer = Caller::new("127.0.0.1", core, "x", "100").await;
+    peer.send(&options("Trunk", 2)).await;
+    assert!(
+        peer.response(WAIT)
+            .await
+            .is_some_and(|r| r.starts_with("SIP/2.0 200 "))
+    );
+    sbc.shutdown().await;
+}
