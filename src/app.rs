@@ -2,11 +2,18 @@
 //! media relay, B2BUA and the admin HTTP endpoint as they are added — and owns process-wide
 //! shutdown.
 //!
-//! Shutdown follows one pattern everywhere: [`run`] holds the [`ShutdownTrigger`]; every task
-//! gets a clone of [`Shutdown`] and `select!`s on it next to its work. When SIGINT or SIGTERM
-//! arrives the trigger fires, tasks finish what they are doing and drop their `Shutdown`, and
+//! Shutdown happens in two steps ([`Running::shutdown`]). First the *drain*: `/readyz` turns
+//! unready, the signaling task answers new INVITEs and REGISTERs with 503 + Retry-After and lets
+//! established calls go on until they end or `[shutdown] drain_timeout_secs` passes; then it ends
+//! the rest itself (BYE on both legs), each call with its record. Then the *stop*: [`run`] holds
+//! the [`ShutdownTrigger`]; every task gets a clone of [`Shutdown`] and `select!`s on it next to
+//! its work. The trigger fires, tasks finish what they are doing and drop their `Shutdown`, and
 //! [`ShutdownTrigger::drained`] resolves once the last one is gone (bounded by
-//! [`DRAIN_TIMEOUT`]).
+//! [`DRAIN_TIMEOUT`]); the call record writer is one of them, so the last records are on disk
+//! before the process exits.
+//!
+//! SIGHUP (and `POST /admin/reload`) runs the [`Reloader`]: certificates, then the configuration
+//! file.
 
 use std::fmt;
 use std::future::{Future, IntoFuture};
@@ -22,12 +29,16 @@ use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, watch};
 use tracing::{info, warn};
 
+use crate::b2bua::cdr::writer as records;
+use crate::b2bua::control::{self, ControlHandle};
 use crate::b2bua::pipeline::LocalIdentity;
 use crate::b2bua::task::Core;
 use crate::config::{Config, Host, Transport};
 use crate::metrics::Metrics;
+use crate::metrics::admin::{Admin, AdminToken, TokenError};
 use crate::metrics::http::{self as metrics_http, HttpError, Readiness};
 use crate::metrics::labels::{DropReason, RejectReason};
+use crate::reload::{LogReload, ReloadReport, Reloader};
 use crate::sip::ParseError;
 use crate::sip::validate::Validator;
 use crate::tls::{ReloadableServerConfig, TlsError};
@@ -40,8 +51,20 @@ use crate::transport::{
     CloseReason, ConnTable, ListenerId, ListenerInfo, TransportObserver, Transports,
 };
 
-/// How long running work may take to finish after a shutdown signal.
+/// How long tasks may take to finish once they are told to stop (after the call drain).
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Longest wait for the calls the SBC ended itself to finish their BYE transactions.
+const END_CALLS_GRACE: Duration = Duration::from_secs(32);
+
+/// How the process was started, beyond the configuration itself.
+#[derive(Default)]
+pub struct RunOptions {
+    /// The configuration file, re-read on reload. `None`: reloads only refresh certificates.
+    pub config_path: Option<std::path::PathBuf>,
+    /// Applies a new `log.level`; `None` when the filter cannot change (e.g. `RUST_LOG` is set).
+    pub log: Option<LogReload>,
+}
 
 /// Longest time one write to a TCP/TLS peer may take before the connection is dropped.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -75,6 +98,12 @@ pub enum AppError {
     /// The metrics endpoint could not be bound.
     #[error("metrics endpoint: {0}")]
     Metrics(#[source] HttpError),
+    /// The call record file could not be opened.
+    #[error("call records: {0}")]
+    Records(#[source] io::Error),
+    /// The admin token file could not be read.
+    #[error("admin API: {0}")]
+    AdminToken(#[source] TokenError),
 }
 
 /// A started SBC: its bound addresses and handles, until [`Running::shutdown`].
@@ -89,6 +118,10 @@ pub struct Running {
     pub transports: Arc<Transports>,
     /// `/readyz` state.
     pub readiness: Readiness,
+    /// The signaling task's control channel.
+    pub control: ControlHandle,
+    /// Configuration reload (SIGHUP, `POST /admin/reload`).
+    pub reloader: Arc<Reloader>,
     tls: Vec<(String, Arc<ReloadableServerConfig>)>,
     trigger: ShutdownTrigger,
 }
@@ -109,10 +142,36 @@ impl Running {
         }
     }
 
-    /// Stops taking traffic, tells every task to finish and waits for them (bounded by
-    /// [`DRAIN_TIMEOUT`]).
+    /// Reloads certificates and the configuration file (SIGHUP).
+    pub async fn reload(&self) -> ReloadReport {
+        self.reloader.reload("signal").await
+    }
+
+    /// Drains, then stops: `/readyz` turns unready, new calls and registrations get 503, calls
+    /// go on until they end or the drain timeout passes (then the SBC ends them), and finally
+    /// every task is told to finish and waited for (bounded by [`DRAIN_TIMEOUT`]).
     pub async fn shutdown(self) {
         self.readiness.set_not_ready();
+        self.metrics.draining(true);
+        let config = self.reloader.running().await;
+        let mut idle = self.control.drain(config.shutdown.retry_after).await;
+        info!(
+            timeout_secs = config.shutdown.drain_timeout.as_secs(),
+            calls = self.metrics.calls_active(),
+            "draining"
+        );
+        if tokio::time::timeout(config.shutdown.drain_timeout, &mut idle)
+            .await
+            .is_err()
+        {
+            warn!(
+                calls = self.metrics.calls_active(),
+                "drain timeout: ending the remaining calls"
+            );
+            self.control.end_calls().await;
+            let _ = tokio::time::timeout(END_CALLS_GRACE, &mut idle).await;
+        }
+        info!("calls drained, stopping");
         self.trigger.trigger();
         if tokio::time::timeout(DRAIN_TIMEOUT, self.trigger.drained())
             .await
@@ -128,6 +187,11 @@ impl Running {
 
 /// Binds every listener and the metrics endpoint and starts all tasks.
 pub async fn start(config: Arc<Config>) -> Result<Running, AppError> {
+    start_with(config, RunOptions::default()).await
+}
+
+/// [`start`], with the configuration file's path and a log filter handle for reloads.
+pub async fn start_with(config: Arc<Config>, options: RunOptions) -> Result<Running, AppError> {
     log_plan(&config);
     let (trigger, shutdown) = shutdown_channel();
     let metrics = Arc::new(Metrics::new());
@@ -316,18 +380,47 @@ pub async fn start(config: Arc<Config>) -> Result<Running, AppError> {
             warn!(realm, %error, "cannot watch certificate files; reload with SIGHUP");
         }
     }
+    let records = records::start(&config.records, Arc::clone(&metrics), shutdown.clone())
+        .map_err(AppError::Records)?;
+    let token = Arc::new(AdminToken::none());
+    token
+        .load(config.admin.token_file.as_deref())
+        .map_err(AppError::AdminToken)?;
+    let (control, control_rx) = control::channel();
     let core = Core::new(
         Arc::clone(&config),
         Arc::clone(&transports),
         Arc::clone(&metrics),
         local_identity(&config, &infos),
         Bytes::from(config.sip.user_agent.clone()),
-    );
+    )
+    .with_records(records)
+    .with_control(control_rx);
+    let clock = core.wall_clock();
     tokio::spawn(core.run(inbound_rx, shutdown.clone()));
-    tokio::spawn(metrics_http::serve(
+    let reloader = Arc::new(Reloader::new(
+        options.config_path,
+        Arc::clone(&config),
+        control.clone(),
+        tls.clone(),
+        Arc::clone(&metrics),
+        Arc::clone(&token),
+        options.log,
+        clock,
+    ));
+    let admin = config.admin.enabled.then(|| {
+        Arc::new(Admin {
+            control: control.clone(),
+            reloader: Arc::clone(&reloader),
+            token,
+            readiness: readiness.clone(),
+        })
+    });
+    tokio::spawn(metrics_http::serve_with_admin(
         http,
         Arc::clone(&metrics),
         readiness.clone(),
+        admin,
         shutdown.clone(),
     ));
     drop(shutdown);
@@ -339,20 +432,22 @@ pub async fn start(config: Arc<Config>) -> Result<Running, AppError> {
         metrics,
         transports,
         readiness,
+        control,
+        reloader,
         tls,
         trigger,
     })
 }
 
-/// Runs the SBC described by `config` until SIGINT or SIGTERM, reloading certificates on
-/// SIGHUP, then drains and returns.
-pub async fn run(config: Arc<Config>) -> Result<(), AppError> {
-    let running = start(config).await?;
+/// Runs the SBC described by `config` until SIGINT or SIGTERM, reloading certificates and the
+/// configuration on SIGHUP, then drains and returns.
+pub async fn run(config: Arc<Config>, options: RunOptions) -> Result<(), AppError> {
+    let running = start_with(config, options).await?;
     loop {
         match wait_for_signal().await.map_err(AppError::Signal)? {
             Signal::Hangup => {
-                info!("SIGHUP: reloading certificates");
-                running.reload_tls();
+                info!("SIGHUP: reloading certificates and configuration");
+                running.reload().await;
             }
             signal => {
                 info!(%signal, "shutdown requested, draining");
@@ -566,7 +661,7 @@ pub enum Signal {
     Interrupt,
     /// SIGTERM (systemd, docker stop, kill).
     Terminate,
-    /// SIGHUP: reload certificates (and, later, policies).
+    /// SIGHUP: reload certificates and the configuration.
     Hangup,
 }
 

@@ -29,6 +29,7 @@ pub mod b2bua;
 pub mod config;
 pub mod error;
 pub mod metrics;
+pub mod reload;
 pub mod sip;
 pub mod tls;
 pub mod transport;

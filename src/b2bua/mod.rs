@@ -11,6 +11,8 @@
 
 pub mod call;
 pub mod calls;
+pub mod cdr;
+pub mod control;
 pub mod health;
 pub mod pipeline;
 pub mod probe;

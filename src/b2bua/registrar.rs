@@ -147,6 +147,11 @@ impl<F: Clone + PartialEq> Registrar<F> {
         self.bindings.get(key)
     }
 
+    /// Every binding (pending and confirmed).
+    pub fn iter(&self) -> impl Iterator<Item = &Binding<F>> {
+        self.bindings.values()
+    }
+
     /// Bindings of an address of record.
     pub fn by_aor<'a>(&'a self, aor: &'a str) -> impl Iterator<Item = &'a Binding<F>> + 'a {
         self.bindings.values().filter(move |b| b.aor == aor)

@@ -7,6 +7,8 @@
 use crate::app::Shutdown;
 use crate::b2bua::call::CallEvent;
 use crate::b2bua::calls::Calls;
+use crate::b2bua::cdr::WallClock;
+use crate::b2bua::control::Ops;
 use crate::b2bua::health::{HealthPolicy, PeerHealthTable};
 use crate::b2bua::pipeline::{self, LocalIdentity, Reply};
 use crate::b2bua::probe::Probes;
@@ -53,6 +55,8 @@ pub struct Core {
     pending_invites: HashMap<TxKey, Message>,
     /// Where connection tasks report a send that failed after the fact.
     failed: Option<mpsc::Sender<TxKey>>,
+    /// Call records, control requests and the drain.
+    pub(crate) ops: Ops,
 }
 
 /// Failed sends waiting to be reported to the transaction layer.
@@ -61,6 +65,12 @@ const FAILED_SENDS: usize = 1024;
 /// Current time on the runtime's clock (virtual under `tokio::time::pause`).
 fn now() -> std::time::Instant {
     tokio::time::Instant::now().into_std()
+}
+
+/// The wall clock paired with the runtime's clock, anchoring call record timestamps.
+#[allow(clippy::disallowed_methods)] // the signaling shell's one wall-clock read
+fn wall_clock() -> WallClock {
+    WallClock::new(std::time::SystemTime::now(), now())
 }
 
 /// A fresh To tag: 64 random bits, hex.
@@ -99,7 +109,13 @@ impl Core {
             kinds: HashMap::new(),
             pending_invites: HashMap::new(),
             failed: None,
+            ops: Ops::new(wall_clock()),
         }
+    }
+
+    /// The wall clock anchoring this task's record timestamps.
+    pub fn wall_clock(&self) -> WallClock {
+        self.ops.clock
     }
 
     /// Number of live transactions.
@@ -112,11 +128,14 @@ impl Core {
         self.calls.len()
     }
 
-    /// Runs until shutdown or until every transport is gone.
+    /// Runs until shutdown or until every transport is gone; calls still in the table then end
+    /// with their call records (reason `shutdown`).
     pub async fn run(mut self, mut inbound: mpsc::Receiver<Inbound>, mut shutdown: Shutdown) {
         let (failed_tx, mut failed_rx) = mpsc::channel(FAILED_SENDS);
         self.failed = Some(failed_tx);
+        let mut control = self.ops.control.take().map(|c| c.0);
         loop {
+            self.check_idle();
             let deadline = [
                 self.layer.poll_timeout(),
                 self.calls.next_deadline(),
@@ -132,11 +151,18 @@ impl Core {
                     None => std::future::pending().await,
                 }
             };
+            let request = async {
+                match control.as_mut() {
+                    Some(rx) => rx.recv().await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 msg = inbound.recv() => match msg {
                     Some(msg) => self.on_inbound(msg),
-                    None => return,
+                    None => break,
                 },
+                Some(request) = request => self.on_control(request, now()),
                 () = timer => {
                     let now = now();
                     self.layer.handle_timeout(now);
@@ -153,9 +179,10 @@ impl Core {
                     self.layer.handle_transport_error(&key, now());
                     self.flush(false);
                 }
-                _ = shutdown.triggered() => return,
+                _ = shutdown.triggered() => break,
             }
         }
+        self.abandon_calls(now());
     }
 
     pub(crate) fn labels(&self, target: &Target) -> (Arc<str>, Transport) {
@@ -249,7 +276,7 @@ impl Core {
 
     /// Handles every queued event, then sends every queued transmit. Transmits that no event
     /// explains (a timer fired, or a retransmitted request was absorbed) are retransmissions.
-    fn flush(&mut self, after_timer: bool) {
+    pub(crate) fn flush(&mut self, after_timer: bool) {
         let mut events = 0;
         while let Some(event) = self.layer.poll_event() {
             events += 1;
@@ -345,6 +372,9 @@ impl Core {
                         },
                         now,
                     ),
+                    None if matches!(key.method(), Method::Invite | Method::Register)
+                        && !has_to_tag
+                        && self.refuse_while_draining(&key, &request, &from) => {}
                     None if key.method() == &Method::Invite && !has_to_tag => {
                         self.new_call(key, request, from, now)
                     }

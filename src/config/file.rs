@@ -30,6 +30,12 @@ pub struct ConfigFile {
     pub policy_dir: Option<PathBuf>,
     /// `[log]`: log format and filter.
     pub log: LogFile,
+    /// `[records]`: call records.
+    pub records: super::ops::RecordsFile,
+    /// `[admin]`: the admin API.
+    pub admin: super::ops::AdminFile,
+    /// `[shutdown]`: graceful drain.
+    pub shutdown: super::ops::ShutdownFile,
 }
 
 /// `[[realms]]`: one network side with its own listeners, addresses and media range.

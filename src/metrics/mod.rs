@@ -7,9 +7,11 @@
 //! from the configuration, everything else is an enum or a `&'static str`; a Call-ID, user or IP
 //! address is never a label. Exposition is OpenMetrics 1.0 text.
 
+pub mod admin;
 pub mod http;
 pub mod labels;
 pub mod names;
+pub mod ops;
 
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -62,6 +64,7 @@ pub struct Metrics {
     peer_up: Family<PeerLabels, Gauge>,
     registrations_active: Gauge,
     registrations: Family<RegistrationLabels, Counter>,
+    ops: ops::OpsMetrics,
 }
 
 /// Buckets of `sbc_call_setup_seconds`: 10 ms to about 164 s.
@@ -188,6 +191,7 @@ impl Metrics {
                 names::REGISTRATIONS,
                 "REGISTERs from phones by outcome",
             ),
+            ops: ops::OpsMetrics::register(&mut r),
             registry: r,
         }
         .with_known_series()

@@ -84,6 +84,17 @@ pub const PEER_UP: &str = "sbc_peer_up";
 /// Time from the caller's INVITE to the first ringing (180/183) and to the answer (2xx).
 pub const CALL_SETUP_SECONDS: &str = "sbc_call_setup_seconds";
 
+/// Counter `sbc_call_records_total{result}`: call records `written`, `dropped` (writer queue
+/// full) or `failed` (write error).
+pub const CALL_RECORDS: &str = "sbc_call_records";
+
+/// Counter `sbc_config_reloads_total{result}`: configuration reloads, `ok` or `error` (an error
+/// keeps the running configuration).
+pub const CONFIG_RELOADS: &str = "sbc_config_reloads";
+
+/// Gauge `sbc_draining`: 1 while the SBC drains before stopping, else 0.
+pub const DRAINING: &str = "sbc_draining";
+
 /// Every name above, for tests and documentation tooling.
 pub const ALL: &[&str] = &[
     SIP_REQUESTS,
@@ -110,6 +121,9 @@ pub const ALL: &[&str] = &[
     PEER_UP,
     REGISTRATIONS_ACTIVE,
     REGISTRATIONS,
+    CALL_RECORDS,
+    CONFIG_RELOADS,
+    DRAINING,
 ];
 
 #[cfg(test)]

@@ -35,6 +35,9 @@ pub(super) fn touch_all(m: &Metrics) {
     m.tls_handshake_failed("access");
     m.tls_reload("access", ReloadResult::Ok);
     m.tls_certificate_expiry("access", 1);
+    m.call_record(crate::metrics::ops::RecordResult::Written);
+    m.config_reload(crate::metrics::labels::ReloadResult::Ok);
+    m.draining(false);
 }
 
 #[test]

@@ -56,6 +56,9 @@ fn exposition() -> String {
     m.call_ringing(std::time::Duration::from_millis(80));
     m.call_answered("pbx", std::time::Duration::from_millis(900));
     m.call_ended("pbx", Some(486));
+    m.call_record(sbc::metrics::ops::RecordResult::Dropped);
+    m.config_reload(ReloadResult::Error);
+    m.draining(true);
     m.encode().expect("metrics encode")
 }
 

@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::process::Command;
 
 /// The `sipp` binary, or `None` (with a loud notice) when it is absent and not required.
-fn sipp() -> Option<&'static str> {
+pub(crate) fn sipp() -> Option<&'static str> {
     let found = Command::new("sipp").arg("-v").output().is_ok();
     if found {
         return Some("sipp");
@@ -25,7 +25,7 @@ fn sipp() -> Option<&'static str> {
 }
 
 /// A free local port for SIPp to bind.
-fn free_port(transport: Transport) -> u16 {
+pub(crate) fn free_port(transport: Transport) -> u16 {
     match transport {
         Transport::Udp => std::net::UdpSocket::bind("127.0.0.1:0")
             .unwrap()
@@ -144,7 +144,7 @@ async fn sipp_unsupported_require_gets_420() {
 /// Runs `name`-uac.xml against the SBC's access realm and `name`-uas.xml as the `pbx` peer on
 /// `pbx_port`, `calls` times at `rate` calls/s, over `transport` on both legs; both SIPp
 /// instances must report no failed call.
-async fn run_pair(
+pub(crate) async fn run_pair(
     name: &str,
     sbc: &sbc::app::Running,
     pbx_port: u16,

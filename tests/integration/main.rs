@@ -8,6 +8,7 @@ mod edge;
 mod harness;
 mod interop;
 mod limits;
+mod ops;
 mod outbound;
 mod peers;
 mod tls;

@@ -63,6 +63,8 @@ pub enum EndReason {
     TooManyHops,
     /// The INVITE lacked what a call needs (400), or could not be answered at all.
     BadRequest,
+    /// The SBC stopped and ended the call itself (drain timeout).
+    Shutdown,
 }
 
 /// An input for the call.

@@ -7,6 +7,7 @@
 
 mod general;
 mod media;
+mod ops;
 mod peers;
 mod realms;
 mod routes;
@@ -45,6 +46,9 @@ pub fn validate(
     let metrics = general::metrics(&mut ctx, &file.metrics);
     let policy_dir = general::policy_dir(&mut ctx, file.policy_dir.as_deref());
     let log = general::log(&mut ctx, &file.log);
+    let records = ops::records(&mut ctx, &file.records);
+    let admin = ops::admin(&mut ctx, &file.admin, &metrics);
+    let shutdown = ops::shutdown(&mut ctx, &file.shutdown);
     if !ctx.errors.is_empty() {
         return Err(ConfigErrors::new(ctx.errors));
     }
@@ -57,6 +61,9 @@ pub fn validate(
         metrics,
         policy_dir,
         log,
+        records,
+        admin,
+        shutdown,
     })
 }
 
