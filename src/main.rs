@@ -131,7 +131,7 @@ fn run(mut config: Config, path: PathBuf, log_format: Option<LogFormat>) -> anyh
         .context("the SBC stopped with an error")
 }
 
-/// Installs the global subscriber: `RUST_LOG`, when set, overrides `log.level`. Returns the
+/// Installs the global subscriber, writing to stderr: `RUST_LOG`, when set, overrides `log.level`. Returns the
 /// handle that changes the filter on reload, or `None` when `RUST_LOG` fixes it.
 fn init_tracing(log: &LogConfig) -> anyhow::Result<Option<LogReload>> {
     let (filter, from_env) = match std::env::var("RUST_LOG") {
@@ -152,6 +152,7 @@ fn init_tracing(log: &LogConfig) -> anyhow::Result<Option<LogReload>> {
     let reload = match log.format {
         LogFormat::Text => {
             let builder = tracing_subscriber::fmt()
+                .with_writer(std::io::stderr)
                 .with_env_filter(filter)
                 .with_filter_reloading();
             let handle = builder.reload_handle();
@@ -161,6 +162,7 @@ fn init_tracing(log: &LogConfig) -> anyhow::Result<Option<LogReload>> {
         LogFormat::Json => {
             let builder = tracing_subscriber::fmt()
                 .json()
+                .with_writer(std::io::stderr)
                 .with_env_filter(filter)
                 .with_filter_reloading();
             let handle = builder.reload_handle();
