@@ -12,7 +12,7 @@ use std::time::Duration;
 
 /// Starts SIPp with `scenario` from `tests/interop/` for `calls` calls on 127.0.0.1:`port`;
 /// `target` for a caller, `None` for a callee.
-fn spawn_sipp(scenario: &str, port: u16, target: Option<String>, calls: u32) -> Child {
+pub(crate) fn spawn_sipp(scenario: &str, port: u16, target: Option<String>, calls: u32) -> Child {
     let mut command = Command::new("sipp");
     if let Some(target) = target {
         command.arg(target);
@@ -45,7 +45,7 @@ fn spawn_sipp(scenario: &str, port: u16, target: Option<String>, calls: u32) -> 
 }
 
 /// Waits for SIPp; returns its summary when it failed.
-async fn finished(child: Child, who: &str) -> Result<(), String> {
+pub(crate) async fn finished(child: Child, who: &str) -> Result<(), String> {
     let out = tokio::task::spawn_blocking(move || child.wait_with_output())
         .await
         .unwrap()
