@@ -13,4 +13,5 @@ mod limits;
 mod ops;
 mod outbound;
 mod peers;
+mod prometheus;
 mod tls;
