@@ -5,6 +5,7 @@ mod binary;
 mod config;
 mod conformance;
 mod dashboard;
+mod deploy;
 mod drain;
 mod edge;
 mod harness;
