@@ -195,6 +195,44 @@ mod tests {
         dir
     }
 
+    fn record(id: u64) -> CallRecord {
+        #[allow(clippy::disallowed_methods)] // the test's one clock read
+        let now = std::time::Instant::now();
+        let clock = crate::b2bua::cdr::WallClock::new(std::time::UNIX_EPOCH, now);
+        crate::b2bua::cdr::CallDraft::new(id, now, Default::default()).finish(
+            crate::b2bua::call::EndReason::Completed,
+            Some(200),
+            now,
+            &clock,
+        )
+    }
+
+    #[test]
+    fn a_full_queue_drops_and_counts_instead_of_waiting() {
+        let metrics = Arc::new(Metrics::new());
+        let (tx, mut rx) = mpsc::channel(2);
+        let sink = RecordSink {
+            tx,
+            metrics: Arc::clone(&metrics),
+        };
+        for id in 0..5 {
+            sink.submit(&record(id));
+        }
+        let text = metrics.encode().unwrap();
+        assert!(
+            text.contains("sbc_call_records_total{result=\"dropped\"} 3"),
+            "{text}"
+        );
+        assert!(matches!(rx.try_recv(), Ok(Job::Line(line)) if line.contains("\"id\":0")));
+        drop(rx);
+        sink.submit(&record(9));
+        let text = metrics.encode().unwrap();
+        assert!(
+            text.contains("sbc_call_records_total{result=\"failed\"} 1"),
+            "{text}"
+        );
+    }
+
     #[test]
     fn rotates_by_size_and_keeps_n_files() {
         let dir = temp_dir("rotate");
