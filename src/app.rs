@@ -440,7 +440,8 @@ pub async fn start_with(config: Arc<Config>, options: RunOptions) -> Result<Runn
 }
 
 /// Runs the SBC described by `config` until SIGINT or SIGTERM, reloading certificates and the
-/// configuration on SIGHUP, then drains and returns.
+/// configuration on SIGHUP, then drains and returns; a second SIGINT/SIGTERM during the drain
+/// ends the remaining calls at once.
 pub async fn run(config: Arc<Config>, options: RunOptions) -> Result<(), AppError> {
     let running = start_with(config, options).await?;
     loop {
@@ -455,7 +456,23 @@ pub async fn run(config: Arc<Config>, options: RunOptions) -> Result<(), AppErro
             }
         }
     }
-    running.shutdown().await;
+    // A second SIGINT/SIGTERM during the drain ends the remaining calls at once.
+    let control = running.control.clone();
+    let drain = running.shutdown();
+    tokio::pin!(drain);
+    loop {
+        tokio::select! {
+            () = &mut drain => break,
+            signal = wait_for_signal() => match signal {
+                Ok(Signal::Hangup) => info!("SIGHUP ignored while draining"),
+                Ok(signal) => {
+                    warn!(%signal, "second stop signal: ending the remaining calls now");
+                    control.end_calls().await;
+                }
+                Err(error) => warn!(%error, "cannot wait for signals while draining"),
+            },
+        }
+    }
     info!("stopped");
     Ok(())
 }
