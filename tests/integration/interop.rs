@@ -492,7 +492,27 @@ async fn register_through_a_challenge_then_receive_a_call() {
         .unwrap()
         .unwrap();
     let metrics = harness::scrape(sbc.metrics_addr).await;
+    let (code, registrations) =
+        crate::admin::http(sbc.metrics_addr, "GET", "/admin/registrations", None).await;
     sbc.shutdown().await;
+    assert_eq!(code, 200);
+    assert_eq!(
+        registrations.as_array().map(Vec::len),
+        Some(1),
+        "{registrations}"
+    );
+    assert_eq!(registrations[0]["transport"], "UDP", "{registrations}");
+    assert_eq!(
+        registrations[0]["registered_at_pbx"], true,
+        "{registrations}"
+    );
+    assert!(
+        registrations[0]["aor"]
+            .as_str()
+            .unwrap()
+            .starts_with("sip:"),
+        "{registrations}"
+    );
     let summary = |out: &[u8]| {
         String::from_utf8_lossy(out)
             .lines()
