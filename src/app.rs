@@ -54,8 +54,10 @@ use crate::transport::{
 /// How long tasks may take to finish once they are told to stop (after the call drain).
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Longest wait for the calls the SBC ended itself to finish their BYE transactions.
-const END_CALLS_GRACE: Duration = Duration::from_secs(32);
+/// Longest wait for the calls the SBC ended itself to finish their BYE (and CANCEL)
+/// transactions: a few retransmissions; a far end silent for longer is not waited for (its call
+/// is recorded as ended by the shutdown all the same).
+const END_CALLS_GRACE: Duration = Duration::from_secs(5);
 
 /// How the process was started, beyond the configuration itself.
 #[derive(Default)]
