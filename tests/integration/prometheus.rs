@@ -210,6 +210,23 @@ async fn prometheus_scrapes_the_sbc_while_calls_go_through() {
     )
     .await;
     let build = settle(listen, "count(sbc_build_info{job=\"sbc\"} == 1)", 1.0).await;
+    // The alert rules loaded next to the scrape, and evaluate without errors.
+    let mut rules = Vec::new();
+    for _ in 0..40 {
+        let (_, body) = get(listen, "/api/v1/rules?type=alert")
+            .await
+            .expect("rules");
+        let json: Value = serde_json::from_str(&body).expect("rules JSON");
+        rules = json["data"]["groups"][0]["rules"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        if !rules.is_empty() && rules.iter().all(|r| r["health"] == "ok") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    println!("prometheus alert rules loaded: {}", rules.len());
     drop(server);
     sbc.shutdown().await;
     assert_eq!(up, Some(1.0), "up");
@@ -218,5 +235,14 @@ async fn prometheus_scrapes_the_sbc_while_calls_go_through() {
     assert_eq!(active, Some(0.0), "active calls back to 0");
     assert_eq!(invites, Some(calls), "INVITEs received on the access realm");
     assert_eq!(build, Some(1.0), "build info");
+    assert_eq!(rules.len(), 15, "alert rules loaded");
+    for rule in &rules {
+        assert_eq!(rule["health"], "ok", "{rule}");
+    }
+    let sbc_down = rules
+        .iter()
+        .find(|r| r["name"] == "SbcDown")
+        .expect("SbcDown");
+    assert_eq!(sbc_down["state"], "inactive", "the SBC is up: {sbc_down}");
     let _ = std::fs::remove_dir_all(dir);
 }
