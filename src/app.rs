@@ -416,6 +416,7 @@ pub async fn start_with(config: Arc<Config>, options: RunOptions) -> Result<Runn
             reloader: Arc::clone(&reloader),
             token,
             readiness: readiness.clone(),
+            extensions: Vec::new(),
         })
     });
     tokio::spawn(metrics_http::serve_with_admin(

@@ -14,9 +14,10 @@
 //! registration lists come from the signaling task through its bounded control channel; a task
 //! that does not answer in time gives 503.
 //!
-//! Adding an endpoint: one arm in `route` (method, path) that returns a [`Response`]; e.g. the
-//! policy layer's `GET /admin/bans` and `DELETE /admin/bans/<address>` go there, behind the same
-//! authentication.
+//! Adding endpoints: implement [`AdminExtension`] and add it to [`Admin::extensions`] in the
+//! composition root — e.g. the policy layer's `GET /admin/bans` and
+//! `DELETE /admin/bans/<address>`. Extensions are asked, in order, for every authenticated path
+//! the built-in routes do not serve; [`json`] builds their answers.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -102,6 +103,12 @@ fn sha256(data: &[u8]) -> [u8; 32] {
     out
 }
 
+/// More admin endpoints, served behind the same authentication (see the module docs).
+pub trait AdminExtension: Send + Sync {
+    /// The answer to `method` `path` if it is one of this extension's endpoints, else `None`.
+    fn respond(&self, method: &Method, path: &str) -> Option<Response<Full<Bytes>>>;
+}
+
 /// What the admin endpoints need.
 pub struct Admin {
     /// The signaling task's control channel.
@@ -112,6 +119,8 @@ pub struct Admin {
     pub token: Arc<AdminToken>,
     /// `/readyz` state, reported in the status.
     pub readiness: Readiness,
+    /// Endpoints of other layers, asked in order.
+    pub extensions: Vec<Arc<dyn AdminExtension>>,
 }
 
 impl std::fmt::Debug for Admin {
@@ -165,7 +174,11 @@ async fn route(method: &Method, path: &str, admin: &Admin) -> Response<Full<Byte
             StatusCode::METHOD_NOT_ALLOWED,
             &Error::new("method not allowed"),
         ),
-        _ => json(StatusCode::NOT_FOUND, &Error::new("not found")),
+        _ => admin
+            .extensions
+            .iter()
+            .find_map(|e| e.respond(method, path))
+            .unwrap_or_else(|| json(StatusCode::NOT_FOUND, &Error::new("not found"))),
     }
 }
 
@@ -188,8 +201,8 @@ fn busy() -> Response<Full<Bytes>> {
     )
 }
 
-/// A JSON response.
-fn json<T: Serialize>(status: StatusCode, body: &T) -> Response<Full<Bytes>> {
+/// A JSON response (`application/json`, pretty-printed, newline-terminated).
+pub fn json<T: Serialize>(status: StatusCode, body: &T) -> Response<Full<Bytes>> {
     let mut bytes = serde_json::to_vec_pretty(body).unwrap_or_default();
     bytes.push(b'\n');
     let mut response = Response::new(Full::new(Bytes::from(bytes)));
@@ -224,6 +237,80 @@ mod tests {
             token.allows(Some(&header("Bearer s3cret-token-value"))),
             "a failed load keeps the previous token"
         );
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    /// `GET /admin/bans`, answered by an extension.
+    struct Bans;
+
+    impl AdminExtension for Bans {
+        fn respond(&self, method: &Method, path: &str) -> Option<Response<Full<Bytes>>> {
+            (method == Method::GET && path == "/admin/bans")
+                .then(|| json(StatusCode::OK, &["192.0.2.7"]))
+        }
+    }
+
+    fn admin(token: Arc<AdminToken>) -> Admin {
+        let config = Arc::new(
+            crate::config::validate::testing::check(crate::config::validate::testing::BASE)
+                .expect("valid"),
+        );
+        let (control, _rx) = crate::b2bua::control::channel();
+        #[allow(clippy::disallowed_methods)] // the test's one clock read
+        let clock = crate::b2bua::cdr::WallClock::new(
+            std::time::SystemTime::now(),
+            std::time::Instant::now(),
+        );
+        let reloader = Reloader::new(
+            None,
+            config,
+            control.clone(),
+            Vec::new(),
+            Arc::new(super::super::Metrics::new()),
+            Arc::clone(&token),
+            None,
+            clock,
+        );
+        Admin {
+            control,
+            reloader: Arc::new(reloader),
+            token,
+            readiness: Readiness::new(),
+            extensions: vec![Arc::new(Bans)],
+        }
+    }
+
+    fn get(path: &str, auth: Option<&str>) -> Request<()> {
+        let mut request = Request::get(path);
+        if let Some(auth) = auth {
+            request = request.header(AUTHORIZATION, auth);
+        }
+        request.body(()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn extensions_answer_behind_the_token_and_unknown_paths_get_404() {
+        let dir = std::env::temp_dir().join(format!("sbc-admin-ext-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("token");
+        std::fs::write(&path, "t0ken-for-extensions").unwrap();
+        let token = Arc::new(AdminToken::none());
+        token.load(Some(&path)).unwrap();
+        let admin = admin(token);
+        let ok = respond(
+            &get("/admin/bans", Some("Bearer t0ken-for-extensions")),
+            &admin,
+        )
+        .await;
+        assert_eq!(ok.status(), StatusCode::OK);
+        let refused = respond(&get("/admin/bans", None), &admin).await;
+        assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+        let missing = respond(
+            &get("/admin/nope", Some("Bearer t0ken-for-extensions")),
+            &admin,
+        )
+        .await;
+        assert_eq!(missing.status(), StatusCode::NOT_FOUND);
         let _ = std::fs::remove_dir_all(dir);
     }
 
