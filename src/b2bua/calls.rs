@@ -652,6 +652,7 @@ impl Core {
         };
         let elapsed = now.saturating_duration_since(entry.started);
         entry.record.caller.learn_to_tag(response);
+        entry.record.final_status(code);
         if (180..=183).contains(&code) && !entry.rang {
             entry.rang = true;
             entry.record.ringing(now);
@@ -691,10 +692,9 @@ impl Core {
     pub(crate) fn abandon_calls(&mut self, now: Instant) {
         for id in self.calls.ids() {
             if let Some(entry) = self.calls.remove(id) {
-                let status = entry.answered.then_some(200);
                 let failed = (!entry.answered).then_some(503);
                 self.metrics.call_ended(&entry.peer, failed);
-                self.write_record(entry.record, EndReason::Shutdown, status, now);
+                self.write_record(entry.record, EndReason::Shutdown, None, now);
             }
         }
     }

@@ -280,3 +280,57 @@ async fn binary_reloads_on_sighup_and_exits_0_on_sigterm() {
     assert!(out.contains("stopped"), "{out}");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// The status of the next SIP response `phone` receives (bounded wait).
+async fn next_status(phone: &tokio::net::UdpSocket) -> Option<u16> {
+    let mut buf = vec![0u8; 65_535];
+    let (n, _) = tokio::time::timeout(Duration::from_secs(10), phone.recv_from(&mut buf))
+        .await
+        .expect("an answer")
+        .unwrap();
+    harness::status(&buf[..n])
+}
+
+/// A call toward a PBX that never answers is still setting up when the drain ends: the caller
+/// gets 503 and the call its record, even though the PBX never completes the CANCEL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_still_setting_up_gets_503_and_its_record() {
+    let dir = temp_dir("drain-setup");
+    let file = dir.join("calls.jsonl");
+    let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let pbx = silent.local_addr().unwrap();
+    let extra = format!(
+        "[records]\npath = \"{}\"\n\n[shutdown]\ndrain_timeout_secs = 0\n",
+        file.display()
+    );
+    let sbc = harness::start_with_pbx(&extra, &format!("udp:{pbx}")).await;
+    let phone = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let invite = String::from_utf8(new_request("INVITE", "setting-up"))
+        .unwrap()
+        .replace("127.0.0.1:9", &phone.local_addr().unwrap().to_string());
+    phone
+        .send_to(invite.as_bytes(), access(&sbc, Transport::Udp))
+        .await
+        .unwrap();
+    assert_eq!(next_status(&phone).await, Some(100));
+    let stopping = tokio::spawn(sbc.shutdown());
+    let mut last = None;
+    for _ in 0..5 {
+        last = next_status(&phone).await;
+        if last == Some(503) {
+            break;
+        }
+    }
+    assert_eq!(last, Some(503), "the caller hears the shutdown");
+    tokio::time::timeout(Duration::from_secs(30), stopping)
+        .await
+        .expect("shutdown does not wait for the silent PBX")
+        .unwrap();
+    let all = records(&file);
+    assert_eq!(all.len(), 1, "{all:?}");
+    assert_eq!(all[0]["ended_by"], "sbc:shutdown", "{}", all[0]);
+    assert_eq!(all[0]["status"], 503, "{}", all[0]);
+    assert_eq!(all[0]["answer"], serde_json::Value::Null);
+    drop(silent);
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -20,6 +20,9 @@
 //! | `media` | per-leg packets, loss, jitter and SRTP, **`null` while media is not anchored** by this SBC |
 //! | `policy` | policy decisions taken for the call, **empty until the policy layer reports one** |
 //!
+//! A call is an INVITE the SBC routed (as counted by `sbc_calls_total`); INVITEs refused before
+//! routing are counted in the metrics only.
+//!
 //! `media` and `policy` are filled only from what those layers report through
 //! [`CallDraft::set_media`] and [`CallDraft::add_policy`]; nothing is ever estimated. New fields
 //! are added as optional members so older readers keep working. Records never contain
@@ -184,6 +187,8 @@ pub struct CallDraft {
     answered: Option<Instant>,
     /// The leg whose BYE (or CANCEL) ended the call, first one wins.
     hung_up_by: Option<Leg>,
+    /// The final status relayed to the caller's INVITE.
+    status: Option<u16>,
     /// The caller's leg.
     pub caller: LegRecord,
     /// The callee's leg (replaced on failover).
@@ -201,6 +206,7 @@ impl CallDraft {
             rang: None,
             answered: None,
             hung_up_by: None,
+            status: None,
             caller,
             callee: LegRecord::default(),
             media: None,
@@ -216,6 +222,13 @@ impl CallDraft {
     /// The answer was relayed to the caller at `now`.
     pub fn answered(&mut self, now: Instant) {
         self.answered.get_or_insert(now);
+    }
+
+    /// A final response `code` was sent to the caller's INVITE.
+    pub fn final_status(&mut self, code: u16) {
+        if code >= 200 {
+            self.status.get_or_insert(code);
+        }
     }
 
     /// A request arrived on `leg`: a BYE or CANCEL names who hangs up.
@@ -236,7 +249,8 @@ impl CallDraft {
         self.policy.push(decision);
     }
 
-    /// The record of the call, ended at `now` for `reason` with `status` sent to the caller.
+    /// The record of the call, ended at `now` for `reason` with `status` sent to the caller
+    /// (when `None`, the final status seen by [`CallDraft::final_status`]).
     pub fn finish(
         self,
         reason: EndReason,
@@ -253,7 +267,7 @@ impl CallDraft {
             end: clock.rfc3339(now),
             duration_secs: self.answered.map_or(0.0, |a| secs(a, now)),
             setup_secs: secs(self.started, self.answered.unwrap_or(now)),
-            status,
+            status: status.or(self.status),
             ended_by: ended_by(reason, self.hung_up_by),
             reason: reason_word(reason),
             caller: self.caller,

@@ -124,4 +124,15 @@ fn unanswered_call_has_no_duration_and_reported_layers_fill_in() {
     assert_eq!(record.ended_by, "sbc:no_answer");
     assert!(record.media.is_some());
     assert_eq!(record.policy.len(), 1);
+
+    let mut draft = CallDraft::new(2, t0, LegRecord::default());
+    draft.final_status(183);
+    draft.final_status(503);
+    draft.final_status(500);
+    let record = draft.finish(EndReason::Shutdown, None, t0, &clock);
+    assert_eq!(
+        record.status,
+        Some(503),
+        "the first final status, when the end gives none"
+    );
 }
