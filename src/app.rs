@@ -155,7 +155,7 @@ impl Running {
     pub async fn shutdown(self) {
         self.readiness.set_not_ready();
         self.metrics.draining(true);
-        let config = self.reloader.running().await;
+        let config = self.reloader.running();
         let mut idle = self.control.drain(config.shutdown.retry_after).await;
         info!(
             timeout_secs = config.shutdown.drain_timeout.as_secs(),

@@ -11,8 +11,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
+use arc_swap::{ArcSwap, ArcSwapOption};
 use serde::Serialize;
-use tokio::sync::Mutex;
 use tracing::{info, warn};
 
 use crate::b2bua::cdr::WallClock;
@@ -63,8 +63,8 @@ pub struct StatusReport {
 /// Reloads the configuration of a running SBC.
 pub struct Reloader {
     path: Option<PathBuf>,
-    running: Mutex<Arc<Config>>,
-    last: Mutex<Option<ReloadReport>>,
+    running: ArcSwap<Config>,
+    last: ArcSwapOption<ReloadReport>,
     control: ControlHandle,
     tls: Vec<(String, Arc<ReloadableServerConfig>)>,
     metrics: Arc<Metrics>,
@@ -94,8 +94,8 @@ impl Reloader {
     ) -> Self {
         Self {
             path,
-            running: Mutex::new(config),
-            last: Mutex::new(None),
+            running: ArcSwap::new(config),
+            last: ArcSwapOption::empty(),
             control,
             tls,
             metrics,
@@ -107,8 +107,8 @@ impl Reloader {
     }
 
     /// The configuration in use.
-    pub async fn running(&self) -> Arc<Config> {
-        Arc::clone(&*self.running.lock().await)
+    pub fn running(&self) -> Arc<Config> {
+        self.running.load_full()
     }
 
     /// Reloads certificates and the configuration file; `trigger` names who asked.
@@ -116,7 +116,7 @@ impl Reloader {
         for (realm, config) in &self.tls {
             let _ = config.reload_and_record(realm, &self.metrics);
         }
-        let mut running = self.running.lock().await;
+        let running = self.running.load_full();
         let mut report = ReloadReport {
             at: self.clock.rfc3339(now()),
             trigger,
@@ -132,7 +132,7 @@ impl Reloader {
                     .map(|e| format!("{}: {e}", path.display()))
                     .collect::<Vec<_>>()
             }),
-            None => Ok((**running).clone()),
+            None => Ok((*running).clone()),
         };
         match loaded {
             Err(errors) => {
@@ -172,7 +172,7 @@ impl Reloader {
                 }
                 report.applied = changes.live;
                 report.restart_required = changes.restart;
-                *running = next;
+                self.running.store(next);
             }
         }
         if !report.errors.is_empty() {
@@ -190,7 +190,7 @@ impl Reloader {
             restart_required = report.restart_required.len(),
             "configuration reloaded"
         );
-        *self.last.lock().await = Some(report.clone());
+        self.last.store(Some(Arc::new(report.clone())));
         report
     }
 
@@ -202,7 +202,7 @@ impl Reloader {
             uptime_secs: now().saturating_duration_since(self.started).as_secs(),
             config_path: self.path.as_ref().map(|p| p.display().to_string()),
             ready,
-            last_reload: self.last.lock().await.clone(),
+            last_reload: self.last.load_full().map(|r| (*r).clone()),
         }
     }
 }
