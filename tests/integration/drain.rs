@@ -209,15 +209,16 @@ async fn calls_left_at_the_drain_timeout_are_ended_with_bye_on_both_legs() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
-/// The binary on ephemeral ports: SIGHUP re-reads the configuration (a live key applied, a
-/// restart key reported), SIGTERM drains and the process exits 0.
+/// The binary on ephemeral ports: SIGHUP re-reads the configuration (live keys — the Server
+/// value and the log level — applied, a restart key reported), SIGTERM drains and the process
+/// exits 0.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn binary_reloads_on_sighup_and_exits_0_on_sigterm() {
     let dir = temp_dir("binary-drain");
     let config = dir.join("sbc.toml");
     let text = harness::config_text(
         &repo().join("certs/dev"),
-        "[sip]\nuser_agent = \"edge-a\"\n",
+        "[sip]\nuser_agent = \"edge-a\"\n\n[log]\nlevel = \"info\"\n",
     );
     std::fs::write(&config, &text).unwrap();
     let log = dir.join("log");
@@ -249,7 +250,9 @@ async fn binary_reloads_on_sighup_and_exits_0_on_sigterm() {
         "the binary never got ready:\n{}",
         std::fs::read_to_string(&log).unwrap_or_default()
     );
-    let changed = text.replace("user_agent = \"edge-a\"", "user_agent = \"edge-b\"")
+    let changed = text
+        .replace("user_agent = \"edge-a\"", "user_agent = \"edge-b\"")
+        .replace("level = \"info\"", "level = \"debug\"")
         + "\n[transport]\nmax_connections = 500\n";
     std::fs::write(&config, changed).unwrap();
     let signal = |name: &str| {
@@ -274,6 +277,11 @@ async fn binary_reloads_on_sighup_and_exits_0_on_sigterm() {
     let out = std::fs::read_to_string(&log).unwrap();
     assert_eq!(status.code(), Some(0), "{out}");
     assert!(out.contains("sip.user_agent"), "live key applied:\n{out}");
+    // A debug line only the reloaded log level lets through.
+    assert!(
+        out.contains("metrics endpoint stopped accepting"),
+        "log.level applied:\n{out}"
+    );
     assert!(out.contains("transport"), "restart key reported:\n{out}");
     assert!(out.contains("takes effect after a restart"), "{out}");
     assert!(out.contains("draining"), "{out}");
