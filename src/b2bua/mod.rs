@@ -11,10 +11,14 @@
 //! - [`keepalive`] (glue): keep-alives to registered phones, bindings withdrawn at the PBX;
 //! - [`pipeline`] (pure): what the SBC answers itself (OPTIONS to the SBC → 200; requests it
 //!   does not handle → 501);
-//! - [`task`] and [`calls`] (shell): the signaling task — transaction layer, call table, timers.
+//! - [`task`] and [`calls`] (shell): the signaling task — transaction layer, call table, timers;
+//!   [`control`] (shell): its bounded request channel (admin queries, drain, reload);
+//! - [`cdr`] (pure record, shell writer): one JSON call record per call.
 
 pub mod call;
 pub mod calls;
+pub mod cdr;
+pub mod control;
 pub mod credentials;
 pub mod health;
 pub mod keepalive;

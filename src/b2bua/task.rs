@@ -7,6 +7,8 @@
 use crate::app::Shutdown;
 use crate::b2bua::call::CallEvent;
 use crate::b2bua::calls::Calls;
+use crate::b2bua::cdr::WallClock;
+use crate::b2bua::control::Ops;
 use crate::b2bua::credentials::CredentialStore;
 use crate::b2bua::health::{HealthPolicy, PeerHealthTable};
 use crate::b2bua::keepalive::Upstream;
@@ -72,6 +74,8 @@ pub struct Core {
     closed: Option<mpsc::Receiver<ConnId>>,
     /// Edge policy state, when a policy is in force ([`Core::with_policy`]).
     pub(crate) policy: Option<crate::b2bua::policy::PolicyHooks>,
+    /// Call records, control requests and the drain.
+    pub(crate) ops: Ops,
 }
 
 /// Failed sends waiting to be reported to the transaction layer.
@@ -88,6 +92,12 @@ async fn next_closed(closed: &mut Option<mpsc::Receiver<ConnId>>) -> Option<Conn
         Some(rx) => rx.recv().await,
         None => std::future::pending().await,
     }
+}
+
+/// The wall clock paired with the runtime's clock, anchoring call record timestamps.
+#[allow(clippy::disallowed_methods)] // the signaling shell's one wall-clock read
+fn wall_clock() -> WallClock {
+    WallClock::new(std::time::SystemTime::now(), now())
 }
 
 /// A fresh To tag: 64 random bits, hex.
@@ -139,7 +149,13 @@ impl Core {
             failed: None,
             closed: None,
             policy: None,
+            ops: Ops::new(wall_clock()),
         }
+    }
+
+    /// The wall clock anchoring this task's record timestamps.
+    pub fn wall_clock(&self) -> WallClock {
+        self.ops.clock
     }
 
     /// Sets the peer credentials used to answer digest challenges.
@@ -168,12 +184,15 @@ impl Core {
         self.calls.len()
     }
 
-    /// Runs until shutdown or until every transport is gone.
+    /// Runs until shutdown or until every transport is gone; calls still in the table then end
+    /// with their call records (reason `shutdown`).
     pub async fn run(mut self, mut inbound: mpsc::Receiver<Inbound>, mut shutdown: Shutdown) {
         let (failed_tx, mut failed_rx) = mpsc::channel(FAILED_SENDS);
         self.failed = Some(failed_tx);
         let mut closed = self.closed.take();
+        let mut control = self.ops.control.take().map(|c| c.0);
         loop {
+            self.check_idle();
             let deadline = [
                 self.layer.poll_timeout(),
                 self.calls.next_deadline(),
@@ -193,11 +212,18 @@ impl Core {
                     None => std::future::pending().await,
                 }
             };
+            let request = async {
+                match control.as_mut() {
+                    Some(rx) => rx.recv().await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 msg = inbound.recv() => match msg {
                     Some(msg) => self.on_inbound(msg),
-                    None => return,
+                    None => break,
                 },
+                Some(request) = request => self.on_control(request, now()),
                 () = timer => {
                     let now = now();
                     self.layer.handle_timeout(now);
@@ -223,9 +249,10 @@ impl Core {
                     self.layer.handle_transport_error(&key, now());
                     self.flush(false);
                 }
-                _ = shutdown.triggered() => return,
+                _ = shutdown.triggered() => break,
             }
         }
+        self.abandon_calls(now());
     }
 
     pub(crate) fn labels(&self, target: &Target) -> (Arc<str>, Transport) {
@@ -321,7 +348,7 @@ impl Core {
 
     /// Handles every queued event, then sends every queued transmit. Transmits that no event
     /// explains (a timer fired, or a retransmitted request was absorbed) are retransmissions.
-    fn flush(&mut self, after_timer: bool) {
+    pub(crate) fn flush(&mut self, after_timer: bool) {
         let mut events = 0;
         while let Some(event) = self.layer.poll_event() {
             events += 1;
@@ -417,6 +444,9 @@ impl Core {
                         },
                         now,
                     ),
+                    None if matches!(key.method(), Method::Invite | Method::Register)
+                        && !has_to_tag
+                        && self.refuse_while_draining(&key, &request, &from) => {}
                     None if key.method() == &Method::Invite && !has_to_tag => {
                         self.new_call(key, request, from, now)
                     }

@@ -32,6 +32,12 @@ pub struct ConfigFile {
     pub log: LogFile,
     /// `[registration]`: the registration relay.
     pub registration: super::registration::RegistrationFile,
+    /// `[records]`: call records.
+    pub records: super::ops::RecordsFile,
+    /// `[admin]`: the admin API.
+    pub admin: super::ops::AdminFile,
+    /// `[shutdown]`: graceful drain.
+    pub shutdown: super::ops::ShutdownFile,
 }
 
 /// `[[realms]]`: one network side with its own listeners, addresses and media range.

@@ -112,6 +112,16 @@ pub const POLICY_BANS_ACTIVE: &str = "sbc_policy_bans_active";
 /// Gauge `sbc_policy_table_keys{table}`: keys held by the bounded policy tables (`limiter`,
 /// `scores`, `fraud`).
 pub const POLICY_TABLE_KEYS: &str = "sbc_policy_table_keys";
+/// Counter `sbc_call_records_total{result}`: call records `written`, `dropped` (writer queue
+/// full) or `failed` (write error).
+pub const CALL_RECORDS: &str = "sbc_call_records";
+
+/// Counter `sbc_config_reloads_total{result}`: configuration reloads, `ok` or `error` (an error
+/// keeps the running configuration).
+pub const CONFIG_RELOADS: &str = "sbc_config_reloads";
+
+/// Gauge `sbc_draining`: 1 while the SBC drains before stopping, else 0.
+pub const DRAINING: &str = "sbc_draining";
 
 /// Every name above, for tests and documentation tooling.
 pub const ALL: &[&str] = &[
@@ -147,6 +157,9 @@ pub const ALL: &[&str] = &[
     POLICY_RELOAD,
     POLICY_BANS_ACTIVE,
     POLICY_TABLE_KEYS,
+    CALL_RECORDS,
+    CONFIG_RELOADS,
+    DRAINING,
 ];
 
 #[cfg(test)]

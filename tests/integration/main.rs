@@ -1,18 +1,23 @@
 //! Integration tests: one binary, one module per area.
 
+mod admin;
 mod binary;
 mod config;
 mod conformance;
 mod dashboard;
+mod deploy;
+mod drain;
 mod edge;
 mod harness;
 mod interop;
 mod limits;
 mod nat;
 mod netlab;
+mod ops;
 mod outbound;
 mod peers;
 mod policy;
+mod prometheus;
 mod registration;
 mod tls;
 mod trunk;
