@@ -28,4 +28,5 @@ pub mod registrar;
 mod request;
 pub mod resolve;
 pub mod route;
+pub mod subscription;
 pub mod task;

@@ -52,6 +52,7 @@ pub mod error;
 pub mod file;
 pub mod model;
 pub mod registration;
+pub mod signaling;
 pub mod validate;
 
 #[cfg(test)]
@@ -68,6 +69,7 @@ pub use model::{
     SipConfig, SipLimits, SrtpMode, TlsConfig, TransportConfig,
 };
 pub use registration::RegistrationConfig;
+pub use signaling::{DscpConfig, SubscriptionsConfig};
 pub use validate::validate;
 
 use file::ConfigFile;
@@ -94,6 +96,8 @@ pub struct Config {
     pub log: LogConfig,
     /// The registration relay's lifetimes, bounds and keep-alives.
     pub registration: RegistrationConfig,
+    /// Subscription dialogs and out-of-dialog request relay.
+    pub subscriptions: SubscriptionsConfig,
 }
 
 impl Config {

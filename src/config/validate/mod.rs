@@ -11,6 +11,7 @@ mod peers;
 mod realms;
 mod registration;
 mod routes;
+mod signaling;
 mod transport;
 
 #[cfg(test)]
@@ -47,6 +48,7 @@ pub fn validate(
     let policy_dir = general::policy_dir(&mut ctx, file.policy_dir.as_deref());
     let log = general::log(&mut ctx, &file.log);
     let registration = registration::validate(&mut ctx, &file.registration);
+    let subscriptions = signaling::subscriptions(&mut ctx, &file.subscriptions);
     if !ctx.errors.is_empty() {
         return Err(ConfigErrors::new(ctx.errors));
     }
@@ -60,6 +62,7 @@ pub fn validate(
         policy_dir,
         log,
         registration,
+        subscriptions,
     })
 }
 
