@@ -11,6 +11,7 @@ pub mod http;
 pub mod labels;
 pub mod names;
 pub mod policy;
+pub mod signaling;
 
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -69,6 +70,7 @@ pub struct Metrics {
     keepalives: Family<KeepaliveLabels, Counter>,
     bindings_withdrawn: Counter,
     policy: policy::PolicyMetrics,
+    signaling: signaling::SignalingFamilies,
 }
 
 /// Buckets of `sbc_call_setup_seconds`: 10 ms to about 164 s.
@@ -216,6 +218,7 @@ impl Metrics {
                 "REGISTERs from phones by outcome",
             ),
             policy: policy::PolicyMetrics::register(&mut r),
+            signaling: signaling::SignalingFamilies::register(&mut r),
             registry: r,
         }
         .with_known_series()

@@ -112,6 +112,15 @@ pub const POLICY_BANS_ACTIVE: &str = "sbc_policy_bans_active";
 /// Gauge `sbc_policy_table_keys{table}`: keys held by the bounded policy tables (`limiter`,
 /// `scores`, `fraud`).
 pub const POLICY_TABLE_KEYS: &str = "sbc_policy_table_keys";
+/// Gauge `sbc_subscriptions_active{event}`: subscription dialogs held, by event package.
+pub const SUBSCRIPTIONS_ACTIVE: &str = "sbc_subscriptions_active";
+
+/// Counter `sbc_notifies_total{result}`: NOTIFYs toward subscribers, `relayed` or `failed`.
+pub const NOTIFIES: &str = "sbc_notifies";
+
+/// Counter `sbc_messages_total{method, result}`: out-of-dialog MESSAGE and PUBLISH, `relayed`,
+/// `blocked` (refused by the SBC) or `failed`.
+pub const MESSAGES: &str = "sbc_messages";
 
 /// Every name above, for tests and documentation tooling.
 pub const ALL: &[&str] = &[
@@ -147,6 +156,9 @@ pub const ALL: &[&str] = &[
     POLICY_RELOAD,
     POLICY_BANS_ACTIVE,
     POLICY_TABLE_KEYS,
+    SUBSCRIPTIONS_ACTIVE,
+    NOTIFIES,
+    MESSAGES,
 ];
 
 #[cfg(test)]

@@ -64,6 +64,7 @@ fn exposition() -> String {
     m.policy_decision("scanner", "ban");
     m.policy_reload(ReloadResult::Error);
     m.policy_tables(1, 2, 3, 4);
+    m.subscriptions_active("message-summary", 1);
     m.encode().expect("metrics encode")
 }
 
