@@ -14,5 +14,7 @@ mod outbound;
 mod peers;
 mod policy;
 mod registration;
+mod sipua;
+mod subs;
 mod tls;
 mod trunk;

@@ -6,7 +6,7 @@ use super::state::{self, SubState};
 use super::{Phase, Relay, SubAction, SubEnd, Subscription};
 use crate::b2bua::call::ids::{Ids, is_looped};
 use crate::b2bua::call::relay::{carry_body, carry_headers, stamp_agent};
-use crate::b2bua::call::{CallPlan, Dialog, Leg, map_final};
+use crate::b2bua::call::{CallPlan, Dialog, Leg};
 use crate::config::SubscriptionsConfig;
 use crate::sip::header::{HeaderName, MaxForwards, NameAddr};
 use crate::sip::message::{Header, Message};
@@ -371,31 +371,10 @@ impl Subscription {
         contact: Option<&NameAddr>,
         out: &mut Vec<SubAction>,
     ) {
-        let code = response.status().unwrap_or(500);
-        let reason = response
-            .status_line()
-            .map(|s| s.reason.clone())
-            .unwrap_or_default();
-        let (code, reason) = if (200..300).contains(&code) {
-            (code, String::from_utf8_lossy(&reason).into_owned())
-        } else {
-            map_final(code, &reason)
-        };
-        let reason = Some(reason.as_str()).filter(|r| !r.is_empty() && !r.contains(['\r', '\n']));
         let tag = self.dialog(relay.from).local_tag.clone();
-        let mut to = response_to(&relay.request, code, reason, Some(&tag));
+        let mut to = super::oneshot::mapped_response(&relay.request, response, &tag);
         if let Some(contact) = contact {
             to.headers.push(header(HeaderName::Contact, contact));
-        }
-        if let Some(expires) = response.headers.get(HeaderName::Expires) {
-            to.headers
-                .push(Header::new(HeaderName::Expires, expires.clone()));
-        }
-        if code == 423 {
-            if let Some(min) = response.headers.get(HeaderName::MinExpires) {
-                to.headers
-                    .push(Header::new(HeaderName::MinExpires, min.clone()));
-            }
         }
         carry_headers(response, &mut to, &self.plan.headers);
         stamp_agent(&mut to, &self.plan.user_agent);

@@ -26,6 +26,7 @@
 //! ```
 
 mod flow;
+pub mod oneshot;
 pub mod state;
 
 #[cfg(test)]
