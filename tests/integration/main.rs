@@ -4,6 +4,7 @@ mod binary;
 mod config;
 mod conformance;
 mod dashboard;
+mod dscp;
 mod edge;
 mod harness;
 mod interop;
