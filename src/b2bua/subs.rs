@@ -111,8 +111,12 @@ impl Core {
         now: Instant,
     ) -> Option<(TxKey, Message, Target)> {
         let call_id = request.call_id().ok().map(|c| c.as_bytes().clone());
+        let has_to_tag = request.to_header().ok().is_some_and(|t| t.tag().is_some());
+        // Only in-dialog requests belong to a subscription: a phone may reuse the Call-ID of its
+        // REGISTER or SUBSCRIBE for an out-of-dialog request.
         let sub = call_id
             .as_ref()
+            .filter(|_| has_to_tag)
             .and_then(|c| self.subs.by_call_id.get(c).copied());
         if let Some((id, leg)) = sub {
             self.sub_event(
@@ -126,7 +130,6 @@ impl Core {
             );
             return None;
         }
-        let has_to_tag = request.to_header().ok().is_some_and(|t| t.tag().is_some());
         let in_call = call_id
             .as_ref()
             .is_some_and(|c| self.calls.by_call_id(c).is_some());

@@ -17,5 +17,6 @@ mod policy;
 mod registration;
 mod sipua;
 mod subs;
+mod subs_sipp;
 mod tls;
 mod trunk;
