@@ -148,17 +148,7 @@ impl Subscription {
             .get(HeaderName::Event)
             .cloned()
             .unwrap_or_default();
-        let b = Dialog {
-            call_id: ids.b_call_id(),
-            local_tag: ids.tag(Leg::B),
-            remote_tag: None,
-            local_uri: plan.b_from.clone(),
-            remote_uri: plan.b_to.clone(),
-            local_cseq: 0,
-            remote_cseq: None,
-            remote_target: plan.request_uri.clone(),
-            route_set: plan.b_route.clone(),
-        };
+        let b = super::oneshot::b_dialog(&ids, &plan);
         let mut sub = Subscription {
             plan,
             ids,

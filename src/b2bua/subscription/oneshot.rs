@@ -32,12 +32,10 @@ pub fn refuse(request: &Message) -> Option<u16> {
     }
 }
 
-/// The request sent on the other side for `request`, along `plan` (its secret mints the
-/// Call-ID, From tag and branch).
-pub fn relay_request(request: &Message, plan: &CallPlan) -> Message {
-    let mut ids = Ids::new(plan.secret);
-    let method = request.method().cloned().unwrap_or(Method::Message);
-    let mut dialog = Dialog {
+/// The B side's dialog before its first request: the plan's From, To, Request-URI and route,
+/// the Call-ID and tag minted by `ids`.
+pub(super) fn b_dialog(ids: &Ids, plan: &CallPlan) -> Dialog {
+    Dialog {
         call_id: ids.b_call_id(),
         local_tag: ids.tag(Leg::B),
         remote_tag: None,
@@ -47,7 +45,15 @@ pub fn relay_request(request: &Message, plan: &CallPlan) -> Message {
         remote_cseq: None,
         remote_target: plan.request_uri.clone(),
         route_set: plan.b_route.clone(),
-    };
+    }
+}
+
+/// The request sent on the other side for `request`, along `plan` (its secret mints the
+/// Call-ID, From tag and branch).
+pub fn relay_request(request: &Message, plan: &CallPlan) -> Message {
+    let mut ids = Ids::new(plan.secret);
+    let method = request.method().cloned().unwrap_or(Method::Message);
+    let mut dialog = b_dialog(&ids, plan);
     let max_forwards = request
         .max_forwards()
         .ok()
