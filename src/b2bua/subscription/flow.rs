@@ -364,6 +364,11 @@ impl Subscription {
         let tag = self.dialog(relay.from).local_tag.clone();
         let mut to = super::oneshot::mapped_response(&relay.request, response, &tag);
         if let Some(contact) = contact {
+            // The dialog-creating 2xx: A's Record-Route and the SBC's Contact (RFC 3261 §12.1.1).
+            for rr in relay.request.headers.get_all(HeaderName::RecordRoute) {
+                to.headers
+                    .push(Header::new(HeaderName::RecordRoute, rr.clone()));
+            }
             to.headers.push(header(HeaderName::Contact, contact));
         }
         carry_headers(response, &mut to, &self.plan.headers);

@@ -69,6 +69,11 @@ fn accepted_subscription_reaches_the_subscriber_with_the_sbc_contact() {
     assert!(text(ok).contains("Contact: <sip:203.0.113.1:5060>"));
     assert!(!text(ok).contains("PBX/1.0") && !text(ok).contains("ntag"));
     assert_eq!(ok.call_id().unwrap().as_bytes(), "a-sub@198.51.100.7");
+    assert_eq!(
+        ok.headers.get(HeaderName::RecordRoute).unwrap(),
+        "<sip:192.0.2.50;lr>",
+        "A's route set is confirmed"
+    );
     assert_eq!(timer(&actions), Some(rig.now + Duration::from_secs(310)));
     assert!(ended(&actions).is_none());
 }
