@@ -420,13 +420,51 @@ async fn undeliverable_out_of_dialog_requests_are_blocked() {
     );
     pbx.send(&presence).await;
     assert_eq!(code(&pbx.expect_final().await), 489);
+    assert_blocked_once(sbc).await;
+}
+
+/// The tables are bounded: with room for one subscription and one relayed MESSAGE, the second
+/// of each is refused with 503 while the first is pending, and counted as blocked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn full_tables_refuse_with_503() {
+    let (sbc, mut pbx) =
+        start("[subscriptions]\nmax_subscriptions = 1\nmax_pending_requests = 1\n").await;
+    let mut phone = Ua::udp(access(&sbc, Transport::Udp)).await;
+    phone.send(&subscribe(&phone, 1, "", 600)).await;
+    pbx.expect_request("SUBSCRIBE").await;
+    let mut other = Ua::udp(access(&sbc, Transport::Udp)).await;
+    let second = subscribe(&other, 1, "", 600).replace("sub-1@phone", "sub-2@phone");
+    other.send(&second).await;
+    let refused = other.expect_final().await;
+    assert_eq!(code(&refused), 503);
+    assert!(header(&refused, "Retry-After").is_some());
+
+    let message = |call_id: &str, ua: &Ua| {
+        request(
+            "MESSAGE",
+            "sip:2000@pbx.example.com",
+            &ua.via(),
+            call_id,
+            "<sip:1001@pbx.example.com>;tag=m",
+            "<sip:2000@pbx.example.com>",
+            1,
+            "",
+            "x",
+        )
+    };
+    let first = message("msg-a@phone", &phone);
+    phone.send(&first).await;
+    pbx.expect_request("MESSAGE").await;
+    let second = message("msg-b@phone", &other);
+    other.send(&second).await;
+    assert_eq!(code(&other.expect_final().await), 503);
+    assert_blocked_once(sbc).await;
+}
+
+/// Exactly one MESSAGE was counted as blocked; stops the SBC.
+async fn assert_blocked_once(sbc: Running) {
     let metrics = harness::scrape(sbc.metrics_addr).await;
-    assert_eq!(
-        harness::series(
-            &metrics,
-            "sbc_messages_total{method=\"MESSAGE\",result=\"blocked\"}"
-        ),
-        1.0
-    );
     sbc.shutdown().await;
+    let blocked = "sbc_messages_total{method=\"MESSAGE\",result=\"blocked\"}";
+    assert_eq!(harness::series(&metrics, blocked), 1.0, "{metrics}");
 }
