@@ -15,7 +15,7 @@ use crate::metrics::signaling::RelayResult;
 use crate::sip::message::Message;
 use crate::sip::method::Method;
 use crate::sip::transaction::TxKey;
-use crate::transport::Target;
+use crate::transport::{ConnId, Target};
 use bytes::Bytes;
 use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
@@ -180,6 +180,27 @@ impl Core {
     pub(crate) fn sub_timers(&mut self, now: Instant) {
         while let Some(id) = self.subs.pop_due(now) {
             self.sub_event(id, SubEvent::Expired, now);
+        }
+    }
+
+    /// A TCP/TLS connection closed: the subscriptions with a side on it end, and the other side
+    /// is told.
+    pub(crate) fn subs_connection_closed(&mut self, conn: ConnId, now: Instant) {
+        let gone: Vec<(u64, Leg)> = self
+            .subs
+            .entries
+            .iter()
+            .filter_map(|(id, e)| {
+                if e.a.conn == Some(conn) {
+                    Some((*id, Leg::A))
+                } else {
+                    (e.b.conn == Some(conn)).then_some((*id, Leg::B))
+                }
+            })
+            .collect();
+        for (id, leg) in gone {
+            debug!(sub = id, ?leg, "connection closed; subscription ends");
+            self.sub_event(id, SubEvent::Gone { leg }, now);
         }
     }
 

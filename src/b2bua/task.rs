@@ -223,6 +223,7 @@ impl Core {
                 }
                 Some(conn) = next_closed(&mut closed) => {
                     self.connection_closed(conn, now());
+                    self.subs_connection_closed(conn, now());
                     self.flush(false);
                 }
                 Some(key) = failed_rx.recv() => {

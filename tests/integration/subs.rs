@@ -468,3 +468,25 @@ async fn assert_blocked_once(sbc: Running) {
     let blocked = "sbc_messages_total{method=\"MESSAGE\",result=\"blocked\"}";
     assert_eq!(harness::series(&metrics, blocked), 1.0, "{metrics}");
 }
+
+/// A TCP subscriber whose connection closes: the SBC unsubscribes at the PBX and forgets the
+/// subscription.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closed_subscriber_connection_unsubscribes() {
+    let (sbc, mut pbx) = start("").await;
+    let mut phone = Ua::tcp(access(&sbc, Transport::Tcp)).await;
+    phone.send(&subscribe(&phone, 1, "", 600)).await;
+    let sub = pbx.expect_request("SUBSCRIBE").await;
+    let contact = format!("Contact: <sip:mwi@{}>\r\nExpires: 600\r\n", pbx.local);
+    pbx.send(&respond(&sub, 200, "pbxtag", &contact)).await;
+    assert_eq!(code(&phone.expect_final().await), 200);
+    drop(phone);
+    let unsubscribe = pbx.expect_request("SUBSCRIBE").await;
+    assert_eq!(header(&unsubscribe, "Expires").unwrap(), "0");
+    assert_eq!(header(&unsubscribe, "Call-ID"), header(&sub, "Call-ID"));
+    assert_eq!(tag(&header(&unsubscribe, "To").unwrap()).unwrap(), "pbxtag");
+    pbx.send(&respond(&unsubscribe, 200, "pbxtag", "Expires: 0\r\n"))
+        .await;
+    assert_eq!(gauge(&sbc, SUBSCRIPTIONS).await, 0.0);
+    sbc.shutdown().await;
+}

@@ -457,31 +457,4 @@ impl Subscription {
         // A NOTIFY or refresh that cannot be delivered ends the subscription (§4.1.2.2, §4.2.2).
         self.end(SubEnd::Failed, out);
     }
-
-    pub(super) fn on_expired(&mut self, now: Instant, out: &mut Vec<SubAction>) {
-        if self.expires_at.is_some_and(|at| at > now) {
-            return;
-        }
-        if self.phase != Phase::Pending {
-            // §4.2.2: the subscriber learns that its subscription is over.
-            let local = self.plan.a_local.clone();
-            let via = self.ids.via(Leg::A, &local);
-            let mut notify =
-                self.a
-                    .request(Method::Notify, &via, MaxForwards::DEFAULT, &local.contact);
-            notify
-                .headers
-                .push(Header::new(HeaderName::Event, self.event.clone()));
-            notify.headers.push(Header::new(
-                HeaderName::SubscriptionState,
-                Bytes::from_static(b"terminated;reason=timeout"),
-            ));
-            stamp_agent(&mut notify, &self.plan.user_agent);
-            out.push(SubAction::SendRequest {
-                leg: Leg::A,
-                request: notify,
-            });
-        }
-        self.end(SubEnd::Expired, out);
-    }
 }

@@ -18,13 +18,15 @@
 //! - the expiry timer: no subscription outlives its granted expiry plus the configured grace; at
 //!   expiry A gets a final `NOTIFY` with `Subscription-State: terminated;reason=timeout`
 //!   (§4.2.2) and the subscription ends;
-//! - a NOTIFY answered 481 or timing out ends it (§4.1.3, §4.2.2); a refresh answered 481 too.
+//! - a NOTIFY answered 481 or timing out ends it (§4.1.3, §4.2.2); a refresh answered 481 too;
+//! - a side whose TCP/TLS connection closed: the other side is told ([`SubEvent::Gone`]).
 //!
 //! ```text
 //! Pending --B 2xx / B NOTIFY--> Active --NOTIFY terminated answered, expiry, 481--> Ended
 //! Pending --B non-2xx, timeout--> Ended
 //! ```
 
+mod ending;
 mod flow;
 pub mod oneshot;
 pub mod state;
@@ -81,6 +83,11 @@ pub enum SubEvent {
     },
     /// The expiry timer fired.
     Expired,
+    /// The flow toward `leg` is gone (its TCP/TLS connection closed).
+    Gone {
+        /// The leg that cannot be reached any more.
+        leg: Leg,
+    },
 }
 
 /// Why a subscription ended.
@@ -225,6 +232,7 @@ impl Subscription {
             }
             SubEvent::Failed { leg, tx, status } => self.on_failed(leg, &tx, status, &mut out),
             SubEvent::Expired => self.on_expired(now, &mut out),
+            SubEvent::Gone { leg } => self.on_gone(leg, &mut out),
         }
         out
     }

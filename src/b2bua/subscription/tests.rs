@@ -311,3 +311,34 @@ fn other_methods_and_strangers_are_refused() {
     });
     assert_eq!(codes(&actions, Leg::A), vec![481]);
 }
+
+#[test]
+fn a_side_whose_flow_is_gone_ends_the_subscription() {
+    // The subscriber's connection closed: the notifier gets an unsubscribe.
+    let mut rig = active();
+    let actions = rig.feed(SubEvent::Gone { leg: Leg::A });
+    let unsubscribe = &sent(&actions, Leg::B)[0];
+    assert!(Rig::is_method(unsubscribe, Method::Subscribe));
+    assert_eq!(unsubscribe.expires().unwrap().unwrap().0, 0);
+    assert_eq!(unsubscribe.to_header().unwrap().tag().unwrap(), "ntag");
+    assert_eq!(
+        unsubscribe.headers.get(HeaderName::Event).unwrap(),
+        "message-summary"
+    );
+    assert_eq!(ended(&actions), Some(SubEnd::Failed));
+    // The notifier's connection closed: the subscriber may subscribe again.
+    let mut rig = active();
+    let actions = rig.feed(SubEvent::Gone { leg: Leg::B });
+    let notify = &sent(&actions, Leg::A)[0];
+    assert_eq!(
+        notify.headers.get(HeaderName::SubscriptionState).unwrap(),
+        "terminated;reason=deactivated"
+    );
+    assert_eq!(ended(&actions), Some(SubEnd::Failed));
+    // Before the notifier answered, nothing can be sent to it; the subscriber's SUBSCRIBE is
+    // answered.
+    let (mut rig, _) = Rig::start(subscribe(1, "", EVENT));
+    let actions = rig.feed(SubEvent::Gone { leg: Leg::A });
+    assert!(sent(&actions, Leg::B).is_empty());
+    assert_eq!(codes(&actions, Leg::A), vec![480]);
+}
