@@ -490,3 +490,26 @@ async fn closed_subscriber_connection_unsubscribes() {
     assert_eq!(gauge(&sbc, SUBSCRIPTIONS).await, 0.0);
     sbc.shutdown().await;
 }
+
+/// A subscriber behind NAT (Via and Contact name a private address it cannot be reached at):
+/// NOTIFYs go to the source its SUBSCRIBE came from.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nated_subscriber_gets_notifies_at_its_observed_source() {
+    let (sbc, mut pbx) = start("").await;
+    let mut phone = Ua::udp(access(&sbc, Transport::Udp)).await;
+    let private = "10.9.9.9:5060";
+    let text = subscribe(&phone, 1, "", 600).replace(&phone.local.to_string(), private);
+    assert!(!text.contains(&phone.local.to_string()));
+    phone.send(&text).await;
+    let sub = pbx.expect_request("SUBSCRIBE").await;
+    assert!(!sub.contains("10.9.9.9"), "{sub}");
+    let contact = format!("Contact: <sip:mwi@{}>\r\nExpires: 600\r\n", pbx.local);
+    pbx.send(&respond(&sub, 200, "pbxtag", &contact)).await;
+    assert_eq!(code(&phone.expect_final().await), 200);
+    let got = deliver_notify(&mut phone, &mut pbx, &sub, 1, "active;expires=600").await;
+    assert!(
+        got.starts_with(&format!("NOTIFY sip:1001@{private} ")),
+        "{got}"
+    );
+    sbc.shutdown().await;
+}
