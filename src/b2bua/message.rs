@@ -151,10 +151,12 @@ impl Core {
         }
     }
 
-    /// Admission of an out-of-dialog request of `class` from `from`, before anything is relayed:
-    /// the bounds on what the SBC holds (subscription dialogs, relayed transactions; 503 with
-    /// `Retry-After` beyond them). The policy engine's verdict for the class (ACL, rate limits)
-    /// is applied at this point too.
+    /// Admission of an out-of-dialog request of `class` from `from`, the last step before it is
+    /// relayed: the bounds on what the SBC holds (subscription dialogs, relayed transactions;
+    /// 503 with `Retry-After` beyond them). The edge policy (ACL, bans, rate limits per method
+    /// class, MESSAGE a class of its own) has already screened the request when it arrived
+    /// ([`Core::policy_screen`]); verdicts that depend on the route (the target peer or phone)
+    /// belong here.
     pub(crate) fn admit(
         &self,
         class: RequestClass,
