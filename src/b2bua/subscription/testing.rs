@@ -217,6 +217,22 @@ impl Rig {
 
     /// The notifier's NOTIFY in B's dialog with `state` and the MWI body.
     pub fn notify(&mut self, state: &str) -> (Message, Vec<SubAction>) {
+        self.notify_with(
+            state,
+            "message-summary",
+            "application/simple-message-summary",
+            MWI,
+        )
+    }
+
+    /// The notifier's NOTIFY in B's dialog with `state`, `event` and a `body` of `content_type`.
+    pub fn notify_with(
+        &mut self,
+        state: &str,
+        event: &str,
+        content_type: &str,
+        body: &str,
+    ) -> (Message, Vec<SubAction>) {
         let sub = self.b_requests.first().cloned().expect("B SUBSCRIBE");
         let from = sub.from_header().unwrap();
         self.b_cseq += 1;
@@ -229,14 +245,14 @@ To: {from}\r\n\
 Call-ID: {call_id}\r\n\
 CSeq: {cseq} NOTIFY\r\n\
 Contact: <sip:mwi@10.0.0.9:5080>\r\n\
-Event: message-summary\r\n\
+Event: {event}\r\n\
 Subscription-State: {state}\r\n\
 Server: PBX/1.0\r\n\
-Content-Type: application/simple-message-summary\r\n\
-Content-Length: {len}\r\n\r\n{MWI}",
+Content-Type: {content_type}\r\n\
+Content-Length: {len}\r\n\r\n{body}",
             cseq = self.b_cseq,
             call_id = String::from_utf8_lossy(sub.call_id().unwrap().as_bytes()),
-            len = MWI.len(),
+            len = body.len(),
         );
         let notify = parse(&text);
         let actions = self.feed(SubEvent::Request {

@@ -342,3 +342,36 @@ fn a_side_whose_flow_is_gone_ends_the_subscription() {
     assert!(sent(&actions, Leg::B).is_empty());
     assert_eq!(codes(&actions, Leg::A), vec![480]);
 }
+
+#[test]
+fn every_default_package_passes_with_its_body_untouched() {
+    let packages = [
+        ("message-summary", "application/simple-message-summary", MWI),
+        (
+            "dialog",
+            "application/dialog-info+xml",
+            "<dialog-info version=\"1\" state=\"full\"/>",
+        ),
+        (
+            "presence",
+            "application/pidf+xml",
+            "<presence entity=\"sip:1001@x\"/>",
+        ),
+        ("refer", "message/sipfrag", "SIP/2.0 200 OK\r\n"),
+    ];
+    for (package, content_type, body) in packages {
+        let (mut rig, _) = Rig::start(subscribe(1, "", &format!("Event: {package};id=3\r\n")));
+        let b_sub = rig.last(Leg::B);
+        let event = format!("{package};id=3");
+        assert_eq!(b_sub.headers.get(HeaderName::Event).unwrap(), &event);
+        rig.reply(Leg::B, &b_sub, 200, &[("Expires", "600")]);
+        let (_, actions) = rig.notify_with("active", &event, content_type, body);
+        let relayed = &sent(&actions, Leg::A)[0];
+        assert_eq!(relayed.body, body.as_bytes(), "{package}");
+        assert_eq!(
+            relayed.headers.get(HeaderName::ContentType).unwrap(),
+            content_type
+        );
+        assert_eq!(relayed.headers.get(HeaderName::Event).unwrap(), &event);
+    }
+}
