@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpStream, UdpSocket};
+use tokio_rustls::client::TlsStream;
 
 /// How long a test waits for one message before failing.
 pub const WAIT: Duration = Duration::from_secs(10);
@@ -103,6 +104,8 @@ pub enum Flow {
     Udp(UdpSocket, SocketAddr),
     /// A TCP connection and bytes read beyond the last message.
     Tcp(TcpStream, Vec<u8>),
+    /// A TLS connection and bytes read beyond the last message.
+    Tls(Box<TlsStream<TcpStream>>, Vec<u8>),
 }
 
 /// A scripted user agent.
@@ -143,11 +146,22 @@ impl Ua {
         }
     }
 
-    /// `UDP host:port` or `TCP host:port` for a Via.
+    /// A UA on a new TLS connection to `to` (trusting the development CA).
+    pub async fn tls(to: SocketAddr) -> Ua {
+        let stream = harness::tls(to).await;
+        let local = stream.get_ref().0.local_addr().unwrap();
+        Ua {
+            flow: Flow::Tls(Box::new(stream), Vec::new()),
+            local,
+        }
+    }
+
+    /// `UDP host:port`, `TCP host:port` or `TLS host:port` for a Via.
     pub fn via(&self) -> String {
         match self.flow {
             Flow::Udp(..) => format!("UDP {}", self.local),
             Flow::Tcp(..) => format!("TCP {}", self.local),
+            Flow::Tls(..) => format!("TLS {}", self.local),
         }
     }
 
@@ -158,6 +172,7 @@ impl Ua {
                 socket.send_to(text.as_bytes(), *to).await.unwrap();
             }
             Flow::Tcp(stream, _) => stream.write_all(text.as_bytes()).await.unwrap(),
+            Flow::Tls(stream, _) => stream.write_all(text.as_bytes()).await.unwrap(),
         }
     }
 
@@ -174,6 +189,7 @@ impl Ua {
                 buf
             }
             Flow::Tcp(stream, buf) => harness::read_buffered(stream, buf, WAIT).await?,
+            Flow::Tls(stream, buf) => harness::read_buffered(stream.as_mut(), buf, WAIT).await?,
         };
         Some(String::from_utf8_lossy(&data).into_owned())
     }

@@ -105,7 +105,8 @@ async fn subscription_flow(transport: Transport) {
     let to = access(&sbc, transport);
     let mut phone = match transport {
         Transport::Tcp => Ua::tcp(to).await,
-        _ => Ua::udp(to).await,
+        Transport::Tls => Ua::tls(to).await,
+        Transport::Udp => Ua::udp(to).await,
     };
     phone.send(&subscribe(&phone, 1, "", 600)).await;
     let sub = pbx.expect_request("SUBSCRIBE").await;
@@ -167,6 +168,11 @@ async fn subscribe_notify_refresh_unsubscribe_over_udp() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn notifies_reach_a_tcp_subscriber_over_its_connection() {
     subscription_flow(Transport::Tcp).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notifies_reach_a_tls_subscriber_over_its_connection() {
+    subscription_flow(Transport::Tls).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -291,7 +297,8 @@ async fn messaging(transport: Transport) {
     let to = access(&sbc, transport);
     let mut phone = match transport {
         Transport::Tcp => Ua::tcp(to).await,
-        _ => Ua::udp(to).await,
+        Transport::Tls => Ua::tls(to).await,
+        Transport::Udp => Ua::udp(to).await,
     };
     let binding = register(&mut phone, &mut pbx).await;
 
@@ -385,6 +392,11 @@ async fn messages_both_ways_and_mwi_to_a_udp_phone() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn messages_both_ways_and_mwi_to_a_tcp_phone() {
     messaging(Transport::Tcp).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_both_ways_and_mwi_to_a_tls_phone() {
+    messaging(Transport::Tls).await;
 }
 
 /// A MESSAGE to an unknown binding key is refused and counted as blocked; so is an
