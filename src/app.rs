@@ -263,13 +263,16 @@ pub async fn start_with(config: Arc<Config>, options: RunOptions) -> Result<Runn
                         listener.addr,
                         limits.udp_sockets_per_listener,
                         limits.udp_recv_buffer_bytes,
+                        realm.dscp.sip,
                     )
                     .map_err(bind_error)?;
                     let local = sockets[0].local_addr().map_err(bind_error)?;
                     (local, Some(sockets), None)
                 }
                 Transport::Tcp | Transport::Tls => {
-                    let tcp = listen::bind(listener.addr).await.map_err(bind_error)?;
+                    let tcp = listen::bind(listener.addr, realm.dscp.sip)
+                        .await
+                        .map_err(bind_error)?;
                     let local = tcp.local_addr().map_err(bind_error)?;
                     let kind = match (listener.transport, &tls_config) {
                         (Transport::Tls, Some(c)) => StreamKind::Tls(Arc::clone(c)),
@@ -325,6 +328,7 @@ pub async fn start_with(config: Arc<Config>, options: RunOptions) -> Result<Runn
         idle_timeout: limits.idle_timeout,
         message_timeout: limits.message_timeout,
         write_timeout: WRITE_TIMEOUT,
+        dscp: config.realms[infos[id].realm].dscp.sip,
     };
     let mut outbound = Vec::with_capacity(infos.len());
     for (id, info) in infos.iter().enumerate() {

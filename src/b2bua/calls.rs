@@ -414,7 +414,7 @@ impl Core {
     }
 
     /// The plan and B-leg target for one candidate address, or the status to answer with.
-    fn plan_for(
+    pub(crate) fn plan_for(
         &self,
         candidate: &Candidate,
         user: Option<&str>,
@@ -466,7 +466,7 @@ impl Core {
     }
 
     /// The plan of a call from `a_listener` to `request_uri` over `b_listener`.
-    fn build_plan(
+    pub(crate) fn build_plan(
         &self,
         invite: &Message,
         a_listener: ListenerId,
@@ -698,7 +698,7 @@ impl Core {
         }
     }
 
-    fn count_out(&self, message: &Message, to: &Target) {
+    pub(crate) fn count_out(&self, message: &Message, to: &Target) {
         let (realm, transport) = self.labels(to);
         match (message.method(), message.status(), message.cseq()) {
             (Some(method), _, _) => {

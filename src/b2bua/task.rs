@@ -19,6 +19,7 @@ use crate::b2bua::register::PendingRegisters;
 use crate::b2bua::registrant::Registrants;
 use crate::b2bua::registrar::{Registrar, RegistrarConfig};
 use crate::b2bua::resolve::PeerNames;
+use crate::b2bua::subs::Subs;
 use crate::config::Config;
 use crate::config::Transport;
 use crate::error::SipError;
@@ -49,6 +50,8 @@ pub struct Core {
     pub(crate) calls: Calls,
     pub(crate) probes: Probes,
     pub(crate) registrar: Registrar<Target>,
+    /// Subscription dialogs and relayed out-of-dialog requests.
+    pub(crate) subs: Subs,
     pub(crate) pending_registers: PendingRegisters,
     /// Per-process secret for identifiers derived from the other side's (REGISTER relay).
     pub(crate) secret: [u8; 16],
@@ -82,7 +85,7 @@ pub struct Core {
 const FAILED_SENDS: usize = 1024;
 
 /// Current time on the runtime's clock (virtual under `tokio::time::pause`).
-fn now() -> std::time::Instant {
+pub(crate) fn now() -> std::time::Instant {
     tokio::time::Instant::now().into_std()
 }
 
@@ -134,6 +137,7 @@ impl Core {
             }),
             watch: Watch::new(config.registration.keepalive_interval),
             pings: HashMap::new(),
+            subs: Subs::default(),
             pending_registers: PendingRegisters::default(),
             secret: random::bytes(),
             credentials: CredentialStore::default(),
@@ -196,6 +200,7 @@ impl Core {
             let deadline = [
                 self.layer.poll_timeout(),
                 self.calls.next_deadline(),
+                self.subs.next_deadline(),
                 self.next_probe(),
                 self.registrants.next_due(),
                 self.watch.next_due(),
@@ -229,6 +234,7 @@ impl Core {
                     self.layer.handle_timeout(now);
                     self.flush(true);
                     self.call_timers(now);
+                    self.sub_timers(now);
                     self.send_probes(now);
                     self.send_registrations(now);
                     self.send_keepalives(now);
@@ -243,6 +249,7 @@ impl Core {
                 }
                 Some(conn) = next_closed(&mut closed) => {
                     self.connection_closed(conn, now());
+                    self.subs_connection_closed(conn, now());
                     self.flush(false);
                 }
                 Some(key) = failed_rx.recv() => {
@@ -429,6 +436,9 @@ impl Core {
                     TransactionKind::ServerNonInvite
                 };
                 self.started(&key, kind);
+                let Some((key, request, from)) = self.subs_request(key, request, from, now) else {
+                    return;
+                };
                 let call = request
                     .call_id()
                     .ok()
@@ -524,6 +534,7 @@ impl Core {
                 if self.probe_result(&key, response.status(), now) => {}
             TxEvent::Response { key, response }
                 if self.register_response(&key, Some(&response), now) => {}
+            TxEvent::Response { key, response } if self.subs_response(&key, &response, now) => {}
             TxEvent::Response { key, response }
                 if self.registrant_result(&key, Some(&response), now) => {}
             TxEvent::Response { key, response }
@@ -549,6 +560,7 @@ impl Core {
                     || self.register_response(&key, None, now)
                     || self.registrant_result(&key, None, now)
                     || self.keepalive_result(&key, None, now)
+                    || self.subs_failed(&key, 408, now)
                 {
                     return;
                 }
@@ -562,6 +574,7 @@ impl Core {
                     || self.register_response(&key, None, now)
                     || self.registrant_result(&key, None, now)
                     || self.keepalive_result(&key, None, now)
+                    || self.subs_failed(&key, 480, now)
                 {
                     return;
                 }
@@ -572,6 +585,7 @@ impl Core {
             TxEvent::Terminated { key } => {
                 self.pending_invites.remove(&key);
                 self.calls.tx_done(&key);
+                self.subs.tx_done(&key);
                 if let Some(kind) = self.kinds.remove(&key) {
                     self.metrics.transaction_ended(kind);
                 }

@@ -55,6 +55,7 @@ pub mod file;
 pub mod model;
 pub mod ops;
 pub mod registration;
+pub mod signaling;
 pub mod validate;
 
 #[cfg(test)]
@@ -72,6 +73,7 @@ pub use model::{
 };
 pub use ops::{AdminConfig, RecordsConfig, ShutdownConfig};
 pub use registration::RegistrationConfig;
+pub use signaling::{DscpConfig, SubscriptionsConfig};
 pub use validate::validate;
 
 use file::ConfigFile;
@@ -104,6 +106,8 @@ pub struct Config {
     pub admin: AdminConfig,
     /// Graceful shutdown (`[shutdown]`).
     pub shutdown: ShutdownConfig,
+    /// Subscription dialogs and out-of-dialog request relay.
+    pub subscriptions: SubscriptionsConfig,
 }
 
 impl Config {

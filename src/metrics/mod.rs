@@ -13,6 +13,7 @@ pub mod labels;
 pub mod names;
 pub mod ops;
 pub mod policy;
+pub mod signaling;
 
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -72,6 +73,7 @@ pub struct Metrics {
     bindings_withdrawn: Counter,
     policy: policy::PolicyMetrics,
     ops: ops::OpsMetrics,
+    signaling: signaling::SignalingFamilies,
 }
 
 /// Buckets of `sbc_call_setup_seconds`: 10 ms to about 164 s.
@@ -220,6 +222,7 @@ impl Metrics {
             ),
             policy: policy::PolicyMetrics::register(&mut r),
             ops: ops::OpsMetrics::register(&mut r),
+            signaling: signaling::SignalingFamilies::register(&mut r),
             registry: r,
         }
         .with_known_series()

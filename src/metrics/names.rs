@@ -122,6 +122,15 @@ pub const CONFIG_RELOADS: &str = "sbc_config_reloads";
 
 /// Gauge `sbc_draining`: 1 while the SBC drains before stopping, else 0.
 pub const DRAINING: &str = "sbc_draining";
+/// Gauge `sbc_subscriptions_active{event}`: subscription dialogs held, by event package.
+pub const SUBSCRIPTIONS_ACTIVE: &str = "sbc_subscriptions_active";
+
+/// Counter `sbc_notifies_total{result}`: NOTIFYs toward subscribers, `relayed` or `failed`.
+pub const NOTIFIES: &str = "sbc_notifies";
+
+/// Counter `sbc_messages_total{method, result}`: out-of-dialog MESSAGE and PUBLISH, `relayed`,
+/// `blocked` (refused by the SBC) or `failed`.
+pub const MESSAGES: &str = "sbc_messages";
 
 /// Every name above, for tests and documentation tooling.
 pub const ALL: &[&str] = &[
@@ -160,6 +169,9 @@ pub const ALL: &[&str] = &[
     CALL_RECORDS,
     CONFIG_RELOADS,
     DRAINING,
+    SUBSCRIPTIONS_ACTIVE,
+    NOTIFIES,
+    MESSAGES,
 ];
 
 #[cfg(test)]

@@ -46,6 +46,7 @@ pub(super) fn touch_all(m: &Metrics) {
     m.call_record(crate::metrics::ops::RecordResult::Written);
     m.config_reload(crate::metrics::labels::ReloadResult::Ok);
     m.draining(false);
+    m.subscriptions_active("message-summary", 1);
 }
 
 #[test]

@@ -67,6 +67,7 @@ fn exposition() -> String {
     m.call_record(sbc::metrics::ops::RecordResult::Dropped);
     m.config_reload(ReloadResult::Error);
     m.draining(true);
+    m.subscriptions_active("message-summary", 1);
     m.encode().expect("metrics encode")
 }
 

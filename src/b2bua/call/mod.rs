@@ -26,10 +26,10 @@
 mod auth;
 mod dialog;
 mod event;
-mod ids;
+pub(crate) mod ids;
 mod indialog;
 mod plan;
-mod relay;
+pub(crate) mod relay;
 mod setup;
 
 #[cfg(test)]
@@ -48,6 +48,7 @@ pub use event::{Action, CallEvent, CallTimer, EndReason, Leg};
 pub use ids::{BRANCH_PREFIX, is_looped};
 pub use plan::{CallPlan, CallTimers, HeaderPolicy, LegIdentity, TIMER_C};
 pub use relay::{BodyContext, BodyTransform, map_final};
+pub(crate) use setup::a_dialog;
 
 use crate::sip::auth::DigestClient;
 use crate::sip::message::Message;

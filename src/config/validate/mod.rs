@@ -12,6 +12,7 @@ mod peers;
 mod realms;
 mod registration;
 mod routes;
+mod signaling;
 mod transport;
 
 #[cfg(test)]
@@ -51,6 +52,7 @@ pub fn validate(
     let records = ops::records(&mut ctx, &file.records);
     let admin = ops::admin(&mut ctx, &file.admin, &metrics);
     let shutdown = ops::shutdown(&mut ctx, &file.shutdown);
+    let subscriptions = signaling::subscriptions(&mut ctx, &file.subscriptions);
     if !ctx.errors.is_empty() {
         return Err(ConfigErrors::new(ctx.errors));
     }
@@ -67,6 +69,7 @@ pub fn validate(
         records,
         admin,
         shutdown,
+        subscriptions,
     })
 }
 
