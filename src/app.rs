@@ -27,17 +27,20 @@ use std::net::SocketAddr;
 use thiserror::Error;
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, watch};
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use crate::b2bua::cdr::writer as records;
 use crate::b2bua::control::{self, ControlHandle};
+use crate::b2bua::credentials::{CredentialStore, CredentialsError};
 use crate::b2bua::pipeline::LocalIdentity;
+use crate::b2bua::resolve::{self, PeerNames};
 use crate::b2bua::task::Core;
 use crate::config::{Config, Host, Transport};
 use crate::metrics::Metrics;
 use crate::metrics::admin::{Admin, AdminToken, TokenError};
 use crate::metrics::http::{self as metrics_http, HttpError, Readiness};
 use crate::metrics::labels::{DropReason, RejectReason};
+use crate::policy::{Known, PolicyGate, PolicyStore};
 use crate::reload::{LogReload, ReloadReport, Reloader};
 use crate::sip::ParseError;
 use crate::sip::validate::Validator;
@@ -48,12 +51,14 @@ use crate::transport::outbound::Outbound;
 use crate::transport::table::Refusal;
 use crate::transport::udp::{self, UdpContext};
 use crate::transport::{
-    CloseReason, ConnTable, ListenerId, ListenerInfo, TransportObserver, Transports,
+    CloseReason, ConnId, ConnTable, ListenerId, ListenerInfo, TransportObserver, Transports,
 };
 
 /// How long tasks may take to finish once they are told to stop (after the call drain).
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Closed-connection notices waiting for the signaling task.
+const CLOSED_NOTICES: usize = 4096;
 /// Longest wait for the calls the SBC ended itself to finish their BYE (and CANCEL)
 /// transactions: a few retransmissions; a far end silent for longer is not waited for (its call
 /// is recorded as ended by the shutdown all the same).
@@ -100,6 +105,12 @@ pub enum AppError {
     /// The metrics endpoint could not be bound.
     #[error("metrics endpoint: {0}")]
     Metrics(#[source] HttpError),
+    /// A peer's credentials file is unreadable or malformed.
+    #[error("{0}")]
+    Credentials(#[source] CredentialsError),
+    /// The policy files do not validate.
+    #[error("policy: {0}")]
+    Policy(#[source] crate::policy::PolicyErrors),
     /// The call record file could not be opened.
     #[error("call records: {0}")]
     Records(#[source] io::Error),
@@ -120,6 +131,8 @@ pub struct Running {
     pub transports: Arc<Transports>,
     /// `/readyz` state.
     pub readiness: Readiness,
+    /// The edge policy in force (reload with [`PolicyStore::reload`]).
+    pub policy: Arc<PolicyStore>,
     /// The signaling task's control channel.
     pub control: ControlHandle,
     /// Configuration reload (SIGHUP, `POST /admin/reload`).
@@ -195,6 +208,9 @@ pub async fn start(config: Arc<Config>) -> Result<Running, AppError> {
 /// [`start`], with the configuration file's path and a log filter handle for reloads.
 pub async fn start_with(config: Arc<Config>, options: RunOptions) -> Result<Running, AppError> {
     log_plan(&config);
+    // Peer credentials are read before anything binds, so a bad file stops start-up cleanly.
+    let credentials = CredentialStore::load(&config.peers)
+        .map_err(|mut errors| AppError::Credentials(errors.swap_remove(0)))?;
     let (trigger, shutdown) = shutdown_channel();
     let metrics = Arc::new(Metrics::new());
     let readiness = Readiness::new();
@@ -202,6 +218,9 @@ pub async fn start_with(config: Arc<Config>, options: RunOptions) -> Result<Runn
         limits: config.sip.limits,
         ..Validator::default()
     });
+    let (policy, policy_events) =
+        PolicyStore::load(&config.policy_dir, Known::of(&config), Arc::clone(&metrics))
+            .map_err(AppError::Policy)?;
     let limits = &config.transport;
     let (inbound_tx, inbound_rx) = mpsc::channel(limits.inbound_queue_messages);
     let table = ConnTable::new(limits.max_connections, limits.max_connections_per_source);
@@ -283,13 +302,19 @@ pub async fn start_with(config: Arc<Config>, options: RunOptions) -> Result<Runn
         })
     })?;
 
+    let (closed_tx, closed_rx) = mpsc::channel(CLOSED_NOTICES);
     let observer: Arc<dyn TransportObserver> = Arc::new(MetricsObserver {
         metrics: Arc::clone(&metrics),
         listeners: infos
             .iter()
             .map(|l| (Arc::clone(&l.realm_name), l.transport))
             .collect(),
+        closed: closed_tx,
     });
+    let gate: Arc<dyn crate::transport::SourceGate> = Arc::new(PolicyGate::new(
+        Arc::clone(&policy),
+        infos.iter().map(|l| Arc::clone(&l.realm_name)).collect(),
+    ));
     // Per-listener connection settings, shared by accepted and opened connections.
     let conn_ctx = |id: usize| ConnContext {
         listener: id as ListenerId,
@@ -358,6 +383,7 @@ pub async fn start_with(config: Arc<Config>, options: RunOptions) -> Result<Runn
                 validator: Arc::clone(&validator),
                 inbound: inbound_tx.clone(),
                 observer: Arc::clone(&observer),
+                gate: Some(Arc::clone(&gate)),
             };
             tokio::spawn(udp::receive_loop(socket, ctx, shutdown.clone()));
         }
@@ -368,6 +394,7 @@ pub async fn start_with(config: Arc<Config>, options: RunOptions) -> Result<Runn
             table: Arc::clone(&table),
             handshake_timeout: limits.tls_handshake_timeout,
             write_queue: limits.write_queue_messages,
+            gate: Some(Arc::clone(&gate)),
         };
         tokio::spawn(listen::accept_loop(tcp, kind, ctx, shutdown.clone()));
     }
@@ -389,27 +416,53 @@ pub async fn start_with(config: Arc<Config>, options: RunOptions) -> Result<Runn
         .load(config.admin.token_file.as_deref())
         .map_err(AppError::AdminToken)?;
     let (control, control_rx) = control::channel();
-    let core = Core::new(
+    let mut core = Core::new(
         Arc::clone(&config),
         Arc::clone(&transports),
         Arc::clone(&metrics),
         local_identity(&config, &infos),
         Bytes::from(config.sip.user_agent.clone()),
     )
+    .with_policy(Arc::clone(&policy))
     .with_records(records)
     .with_control(control_rx);
+    // Peer names resolve before the first call can need them, then in the background.
+    let peer_names = Arc::new(PeerNames::default());
+    peer_names.refresh(&config, &transports).await;
+    core.set_peer_names(Arc::clone(&peer_names));
+    core.set_credentials(credentials);
+    core.set_closed_connections(closed_rx);
+    tokio::spawn(resolve::run(
+        peer_names,
+        Arc::clone(&config),
+        Arc::clone(&transports),
+        shutdown.clone(),
+    ));
+    tokio::spawn(crate::policy::store::write_events(
+        Arc::clone(&policy),
+        policy_events,
+        shutdown.clone(),
+    ));
+    if config.policy_dir.is_dir() {
+        if let Err(error) = crate::policy::store::watch(Arc::clone(&policy), shutdown.clone()) {
+            warn!(%error, "cannot watch the policy directory; reload with SIGHUP");
+        }
+    }
     let clock = core.wall_clock();
     tokio::spawn(core.run(inbound_rx, shutdown.clone()));
-    let reloader = Arc::new(Reloader::new(
-        options.config_path,
-        Arc::clone(&config),
-        control.clone(),
-        tls.clone(),
-        Arc::clone(&metrics),
-        Arc::clone(&token),
-        options.log,
-        clock,
-    ));
+    let reloader = Arc::new(
+        Reloader::new(
+            options.config_path,
+            Arc::clone(&config),
+            control.clone(),
+            tls.clone(),
+            Arc::clone(&metrics),
+            Arc::clone(&token),
+            options.log,
+            clock,
+        )
+        .with_policy(Arc::clone(&policy)),
+    );
     let admin = config.admin.enabled.then(|| {
         Arc::new(Admin {
             control: control.clone(),
@@ -435,6 +488,7 @@ pub async fn start_with(config: Arc<Config>, options: RunOptions) -> Result<Runn
         metrics,
         transports,
         readiness,
+        policy,
         control,
         reloader,
         tls,
@@ -504,6 +558,8 @@ fn local_identity(config: &Config, listeners: &[ListenerInfo]) -> LocalIdentity 
 struct MetricsObserver {
     metrics: Arc<Metrics>,
     listeners: Vec<(Arc<str>, Transport)>,
+    /// Tells the signaling task which connections closed.
+    closed: mpsc::Sender<ConnId>,
 }
 
 impl MetricsObserver {
@@ -539,10 +595,18 @@ impl TransportObserver for MetricsObserver {
         self.metrics.connection_rejected(realm, transport, reason);
     }
 
-    fn conn_closed(&self, listener: ListenerId, reason: CloseReason) {
+    fn conn_closed(&self, listener: ListenerId, conn: ConnId, reason: CloseReason) {
         let (realm, transport) = self.labels(listener);
         self.metrics
             .connection_closed(realm, transport, reason.into());
+        // Registrations made over this connection can no longer be reached. If the signaling
+        // task is too far behind to take the notice, they lapse at their (short) expiry instead.
+        if self.closed.try_send(conn).is_err() {
+            debug!(
+                ?conn,
+                "closed-connection notice dropped; bindings will expire"
+            );
+        }
     }
 
     fn tls_handshake_failed(&self, listener: ListenerId) {

@@ -13,8 +13,11 @@
 //! | module | kind | purpose |
 //! |---|---|---|
 //! | [`sip`] | pure | SIP messages: framing, parsing, typed headers, URIs, printing, limits, validation |
+//! | [`sdp`] | pure | line-preserving SDP parser, typed media views, per-leg offer/answer rewriter |
 //! | [`config`] | pure | TOML configuration model, defaults and `validate()` reporting every problem |
 //! | [`error`] | pure | the one place where errors map to a SIP status, a side and a metric reason |
+//! | [`policy`] | pure evaluation, shell reload | ACLs, rate limits, flood and scanner bans, toll fraud, security events |
+//! | [`nat`] | pure | far-end NAT detection (Via, Contact and SDP against the observed source) |
 //! | [`metrics`] | pure families, shell HTTP | Prometheus metric families and `/metrics`, `/healthz`, `/readyz`, the admin API |
 //! | [`tls`] | shell | rustls server/client configurations, mutual TLS, certificate hot reload |
 //! | [`transport`] | shell (+ pure routing) | UDP/TCP/TLS listeners, framing, connection table, response routing |
@@ -29,8 +32,12 @@ pub mod app;
 pub mod b2bua;
 pub mod config;
 pub mod error;
+pub mod media;
 pub mod metrics;
+pub mod nat;
+pub mod policy;
 pub mod reload;
+pub mod sdp;
 pub mod sip;
 pub mod tls;
 pub mod transport;

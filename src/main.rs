@@ -76,20 +76,37 @@ fn main() -> ExitCode {
     }
 }
 
-/// `sbc check-config FILE`: a summary on stdout, or every problem on stderr.
+/// `sbc check-config FILE`: a summary on stdout, or every problem (configuration and policy
+/// files) on stderr.
 fn check_config(file: &Path) -> ExitCode {
-    match load_or_report(file) {
-        Some(config) => {
-            println!(
-                "config OK: {} realms, {} peers, {} routes",
-                config.realms.len(),
-                config.peers.len(),
-                config.routes.len()
-            );
-            ExitCode::SUCCESS
+    let Some(config) = load_or_report(file) else {
+        return ExitCode::FAILURE;
+    };
+    if let Err(errors) = sbc::b2bua::credentials::CredentialStore::load(&config.peers) {
+        for error in errors {
+            eprintln!("{}: {error}", file.display());
         }
-        None => ExitCode::FAILURE,
+        return ExitCode::FAILURE;
     }
+    let policy = match sbc::policy::load_dir(&config.policy_dir, &sbc::policy::Known::of(&config)) {
+        Ok(policy) => policy,
+        Err(errors) => {
+            for error in errors.iter() {
+                eprintln!("{error}");
+            }
+            return ExitCode::FAILURE;
+        }
+    };
+    println!(
+        "config OK: {} realms, {} peers, {} routes; policy OK: {} rate limits, {} fraud rules, {} scanner patterns",
+        config.realms.len(),
+        config.peers.len(),
+        config.routes.len(),
+        policy.rate_limits.len(),
+        policy.fraud.rules.len(),
+        policy.scanner.patterns.len(),
+    );
+    ExitCode::SUCCESS
 }
 
 /// Loads and validates `file`; on failure prints every problem to stderr, one per line.

@@ -72,6 +72,8 @@ pub struct Reloader {
     log: Option<LogReload>,
     clock: WallClock,
     started: Instant,
+    /// The edge policy, reloaded with the configuration.
+    policy: Option<Arc<crate::policy::PolicyStore>>,
 }
 
 /// The runtime's clock (virtual under `tokio::time::pause`).
@@ -103,7 +105,14 @@ impl Reloader {
             log,
             clock,
             started: now(),
+            policy: None,
         }
+    }
+
+    /// Reloads `policy` too on every reload.
+    pub fn with_policy(mut self, policy: Arc<crate::policy::PolicyStore>) -> Self {
+        self.policy = Some(policy);
+        self
     }
 
     /// The configuration in use.
@@ -117,13 +126,18 @@ impl Reloader {
             let _ = config.reload_and_record(realm, &self.metrics);
         }
         let running = self.running.load_full();
+        // A broken policy edit keeps the previous policy in force; the report says why.
+        let policy_errors = match self.policy.as_ref().map(|p| p.reload()) {
+            Some(Err(errors)) => errors.iter().map(|e| format!("policy: {e}")).collect(),
+            _ => Vec::new(),
+        };
         let mut report = ReloadReport {
             at: self.clock.rfc3339(now()),
             trigger,
             result: "ok",
             applied: Vec::new(),
             restart_required: Vec::new(),
-            errors: Vec::new(),
+            errors: policy_errors,
         };
         let loaded = match &self.path {
             Some(path) => config::load(path).map_err(|errors| {
@@ -139,7 +153,7 @@ impl Reloader {
                 for error in &errors {
                     warn!(%error, "configuration reload refused");
                 }
-                report.errors = errors;
+                report.errors.extend(errors);
             }
             Ok(new) => {
                 let changes = diff::diff(&running, &new);

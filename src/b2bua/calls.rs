@@ -94,6 +94,11 @@ impl Calls {
         self.by_tx.remove(key);
     }
 
+    /// Arms a timer the policy owns on call `id` (duration limit and its warning).
+    pub(crate) fn set_policy_timer(&mut self, id: u64, timer: CallTimer, at: Instant) {
+        self.set_timer(id, timer, at);
+    }
+
     fn set_timer(&mut self, id: u64, timer: CallTimer, at: Instant) {
         self.cancel_timer(id, timer);
         self.next_timer += 1;
@@ -213,7 +218,7 @@ impl Core {
             .map(|i| i as ListenerId)
     }
 
-    fn leg_identity(&self, listener: ListenerId) -> Option<LegIdentity> {
+    pub(crate) fn leg_identity(&self, listener: ListenerId) -> Option<LegIdentity> {
         let info = self.transports.listener(listener)?;
         let realm = self.config.realms.get(info.realm)?;
         Some(identity(
@@ -224,17 +229,27 @@ impl Core {
     }
 
     /// The configured peer a request from `remote` comes from, if any.
-    fn peer_of(&self, remote: SocketAddr) -> Option<&str> {
+    pub(crate) fn peer_of(&self, remote: SocketAddr) -> Option<&str> {
         self.config.peers.iter().find_map(|p| {
             p.addresses
                 .iter()
-                .any(|a| matches!(a.host, ConfigHost::Ip(ip) if ip == remote.ip()))
+                .any(|a| self.peer_names.matches(&a.host, remote.ip()))
                 .then_some(p.name.as_str())
         })
     }
 
-    /// A new INVITE outside any dialog: route it and start a call, or answer it.
+    /// A new INVITE outside any dialog: the policy admits it (or answers 403), then it is
+    /// routed and becomes a call, or is answered.
     pub(crate) fn new_call(&mut self, key: TxKey, invite: Message, from: Target, now: Instant) {
+        if !self.policy_admit_call(&key, &invite, &from) {
+            return;
+        }
+        self.route_call(key, invite, from, now);
+        self.policy_not_started();
+    }
+
+    /// Routes a new INVITE and starts a call, or answers it.
+    fn route_call(&mut self, key: TxKey, invite: Message, from: Target, now: Instant) {
         let Some(info) = self.transports.listener(from.listener).cloned() else {
             return;
         };
@@ -369,6 +384,7 @@ impl Core {
             .insert(b_call_id.clone(), (id, Leg::B));
         self.calls.by_tx.insert(key, (id, Leg::A));
         self.metrics.call_started(&address.peer);
+        self.policy_call_started(id);
         let source_peer = self.peer_of(from.remote).map(str::to_owned);
         let caller = self.leg_record(Some(&invite), &from, source_peer.as_deref());
         let mut record = CallDraft::new(id, now, caller);
@@ -406,15 +422,25 @@ impl Core {
         a_listener: ListenerId,
     ) -> Result<(CallPlan, Target), u16> {
         let peer = self.config.peer(&candidate.peer).ok_or(500u16)?;
-        let ConfigHost::Ip(peer_ip) = candidate.address.host else {
-            // Peers are addressed by IP until DNS resolution (RFC 3263) is in place.
-            debug!(peer = %candidate.peer, "peer address is a host name; not resolvable here");
-            return Err(503);
-        };
         let transport = candidate.address.transport;
         let b_listener = self.listener_for(&peer.realm, transport).ok_or(503u16)?;
+        let local = self
+            .transports
+            .listener(b_listener)
+            .ok_or(503u16)?
+            .local
+            .ip();
+        let Some(peer_ip) = self.peer_names.address(&candidate.address.host, local) else {
+            debug!(peer = %candidate.peer, "peer host name not resolved (yet)");
+            return Err(503);
+        };
         let remote = SocketAddr::new(peer_ip, candidate.address.port);
-        let mut b_uri = SipUri::new(Host::from(peer_ip), Some(remote.port()));
+        // A peer configured by name sees its name in the Request-URI, as it would from a proxy.
+        let uri_host = match &candidate.address.host {
+            ConfigHost::Name(name) => Host::Name(Bytes::from(name.clone())),
+            ConfigHost::Ip(_) => Host::from(peer_ip),
+        };
+        let mut b_uri = SipUri::new(uri_host, Some(remote.port()));
         b_uri.set_user(user.map(|u| Bytes::from(u.to_owned())));
         if transport != Transport::Udp {
             b_uri.params_mut().set(
@@ -422,13 +448,14 @@ impl Core {
                 Some(Bytes::from(transport.as_str().to_ascii_lowercase())),
             );
         }
-        let plan = self.build_plan(
+        let mut plan = self.build_plan(
             invite,
             a_listener,
             b_listener,
             Uri::Sip(b_uri.clone()),
             NameAddr::new(Uri::Sip(b_uri)),
         )?;
+        plan.credentials = self.credentials.get(&peer.name).cloned();
         let b = Target {
             listener: b_listener,
             transport,
@@ -473,6 +500,7 @@ impl Core {
             headers: HeaderPolicy::default(),
             user_agent: Bytes::from(self.config.sip.user_agent.clone()),
             allow_refer: false,
+            credentials: None,
         })
     }
 
@@ -614,6 +642,10 @@ impl Core {
                             entry.a_heard = true;
                         }
                         self.setup_milestone(id, &response, now);
+                        if let Some(entry) = self.calls.calls.get(&id) {
+                            let invite = entry.invite.clone();
+                            self.policy_final_response(&invite, &response, &target(leg));
+                        }
                     }
                     if let Err(e) = self.layer.respond(&tx, response, now) {
                         debug!(call = id, error = %e, "response refused by the transaction layer");
@@ -629,6 +661,7 @@ impl Core {
                 Action::CancelTimer(timer) => self.calls.cancel_timer(id, timer),
                 Action::Ended { reason, status } => {
                     debug!(call = id, ?reason, ?status, "call ended");
+                    self.policy_call_ended(id);
                     if let Some(entry) = self.calls.remove(id) {
                         let failed = (!entry.answered).then_some(status.unwrap_or(500));
                         self.metrics.call_ended(&entry.peer, failed);
@@ -661,6 +694,7 @@ impl Core {
             entry.answered = true;
             entry.record.answered(now);
             self.metrics.call_answered(&entry.peer, elapsed);
+            self.policy_call_answered(id, now);
         }
     }
 
@@ -702,7 +736,7 @@ impl Core {
     /// Fires every call timer due at `now`.
     pub(crate) fn call_timers(&mut self, now: Instant) {
         while let Some((id, timer)) = self.calls.pop_due(now) {
-            self.call_event(id, CallEvent::Timer(timer), now);
+            self.call_timer(id, timer, now);
         }
     }
 }

@@ -147,6 +147,14 @@ impl<F: Clone + PartialEq> Registrar<F> {
         self.bindings.get(key)
     }
 
+    /// The flows of bindings the PBX has accepted.
+    pub fn confirmed_flows(&self) -> impl Iterator<Item = &F> + '_ {
+        self.bindings
+            .values()
+            .filter(|b| b.pbx_expires.is_some())
+            .map(|b| &b.flow)
+    }
+
     /// Every binding (pending and confirmed).
     pub fn iter(&self) -> impl Iterator<Item = &Binding<F>> {
         self.bindings.values()
@@ -357,12 +365,30 @@ impl<F: Clone + PartialEq> Registrar<F> {
             .collect()
     }
 
+    /// Removes the binding with `key`.
+    pub fn remove_key(&mut self, key: &[u8]) -> Option<Binding<F>> {
+        self.bindings.remove(key)
+    }
+
     /// Removes every binding on `flow` (its connection closed, or its keep-alives failed).
     pub fn remove_flow(&mut self, flow: &F) -> Vec<Binding<F>> {
         let dead: Vec<Bytes> = self
             .bindings
             .values()
             .filter(|b| b.flow == *flow)
+            .map(|b| b.key.clone())
+            .collect();
+        dead.iter()
+            .filter_map(|k| self.bindings.remove(k))
+            .collect()
+    }
+
+    /// Removes every binding whose flow `on_conn` says is on the closed connection.
+    pub fn remove_where(&mut self, mut on_conn: impl FnMut(&F) -> bool) -> Vec<Binding<F>> {
+        let dead: Vec<Bytes> = self
+            .bindings
+            .values()
+            .filter(|b| on_conn(&b.flow))
             .map(|b| b.key.clone())
             .collect();
         dead.iter()

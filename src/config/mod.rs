@@ -54,6 +54,7 @@ pub mod error;
 pub mod file;
 pub mod model;
 pub mod ops;
+pub mod registration;
 pub mod validate;
 
 #[cfg(test)]
@@ -70,6 +71,7 @@ pub use model::{
     SipConfig, SipLimits, SrtpMode, TlsConfig, TransportConfig,
 };
 pub use ops::{AdminConfig, RecordsConfig, ShutdownConfig};
+pub use registration::RegistrationConfig;
 pub use validate::validate;
 
 use file::ConfigFile;
@@ -94,6 +96,8 @@ pub struct Config {
     pub policy_dir: PathBuf,
     /// Log format and filter.
     pub log: LogConfig,
+    /// The registration relay's lifetimes, bounds and keep-alives.
+    pub registration: RegistrationConfig,
     /// Call records (`[records]`).
     pub records: RecordsConfig,
     /// The admin API (`[admin]`).

@@ -74,6 +74,16 @@ pub const CALLS_ACTIVE: &str = "sbc_calls_active";
 /// Phone registrations held by the registration relay.
 pub const REGISTRATIONS_ACTIVE: &str = "sbc_registrations_active";
 
+/// Phone registrations whose REGISTER looked NAT'd (Via, Contact or SDP against the source).
+pub const REGISTRATIONS_BEHIND_NAT: &str = "sbc_registrations_behind_nat";
+
+/// Keep-alive OPTIONS to registered phones, sent and failed (no response: binding removed).
+pub const KEEPALIVES: &str = "sbc_keepalives";
+
+/// Phone bindings withdrawn at the PBX after they went (keep-alives failed, connection closed,
+/// phone stopped refreshing).
+pub const BINDINGS_WITHDRAWN: &str = "sbc_bindings_withdrawn";
+
 /// REGISTERs from phones by outcome: relayed to the PBX, answered from cache, or rejected.
 pub const REGISTRATIONS: &str = "sbc_registrations";
 
@@ -81,9 +91,27 @@ pub const REGISTRATIONS: &str = "sbc_registrations";
 /// call outcomes.
 pub const PEER_UP: &str = "sbc_peer_up";
 
+/// Whether the SBC's own registration with a trunk is in force (1) or not (0).
+pub const TRUNK_REGISTERED: &str = "sbc_trunk_registered";
+
 /// Time from the caller's INVITE to the first ringing (180/183) and to the answer (2xx).
 pub const CALL_SETUP_SECONDS: &str = "sbc_call_setup_seconds";
 
+/// Counter `sbc_policy_decisions_total{rule, action}`: edge-policy decisions by what fired
+/// (`acl`, `ban`, `scanner`, `rate_limit`, `auth_failure`, fraud kinds) and what was done
+/// (`drop`, `reject`, `ban`, `warn`, `shadow`, `end`).
+pub const POLICY_DECISIONS: &str = "sbc_policy_decisions";
+
+/// Counter `sbc_policy_reload_total{result}`: policy loads after start, `ok` or `error` (an
+/// error keeps the previous policy in force).
+pub const POLICY_RELOAD: &str = "sbc_policy_reload";
+
+/// Gauge `sbc_policy_bans_active`: sources currently banned.
+pub const POLICY_BANS_ACTIVE: &str = "sbc_policy_bans_active";
+
+/// Gauge `sbc_policy_table_keys{table}`: keys held by the bounded policy tables (`limiter`,
+/// `scores`, `fraud`).
+pub const POLICY_TABLE_KEYS: &str = "sbc_policy_table_keys";
 /// Counter `sbc_call_records_total{result}`: call records `written`, `dropped` (writer queue
 /// full) or `failed` (write error).
 pub const CALL_RECORDS: &str = "sbc_call_records";
@@ -119,8 +147,16 @@ pub const ALL: &[&str] = &[
     CALLS_ACTIVE,
     CALL_SETUP_SECONDS,
     PEER_UP,
+    TRUNK_REGISTERED,
     REGISTRATIONS_ACTIVE,
+    REGISTRATIONS_BEHIND_NAT,
+    KEEPALIVES,
+    BINDINGS_WITHDRAWN,
     REGISTRATIONS,
+    POLICY_DECISIONS,
+    POLICY_RELOAD,
+    POLICY_BANS_ACTIVE,
+    POLICY_TABLE_KEYS,
     CALL_RECORDS,
     CONFIG_RELOADS,
     DRAINING,

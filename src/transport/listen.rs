@@ -35,6 +35,8 @@ pub struct AcceptContext {
     pub handshake_timeout: Duration,
     /// Write queue length per connection.
     pub write_queue: usize,
+    /// Pre-parse source check (bans, ACLs), when a policy is in force.
+    pub gate: Option<Arc<dyn crate::transport::SourceGate>>,
 }
 
 /// Binds a TCP listener (SO_REUSEADDR, as tokio does).
@@ -62,6 +64,12 @@ pub async fn accept_loop(
             },
             _ = shutdown.triggered() => return,
         };
+        if let Some(gate) = &ctx.gate {
+            if !gate.admit(ctx.conn.listener, remote) {
+                debug!(%remote, "connection from a banned or denied source closed");
+                continue;
+            }
+        }
         let permit = match ctx.table.admit(remote.ip()) {
             Ok(permit) => permit,
             Err(refusal) => {
@@ -81,10 +89,11 @@ pub async fn accept_loop(
             match kind {
                 StreamKind::Tcp => {
                     let registration = ctx.table.register(permit, listener, remote, tx);
+                    let id = registration.id;
                     observer.conn_accepted(listener);
                     let reason =
                         conn::drive(socket, remote, registration, rx, ctx.conn, shutdown).await;
-                    observer.conn_closed(listener, reason);
+                    observer.conn_closed(listener, id, reason);
                 }
                 StreamKind::Tls(config) => {
                     let Some(stream) = handshake(socket, &config, ctx.handshake_timeout).await
@@ -94,10 +103,11 @@ pub async fn accept_loop(
                         return;
                     };
                     let registration = ctx.table.register(permit, listener, remote, tx);
+                    let id = registration.id;
                     observer.conn_accepted(listener);
                     let reason =
                         conn::drive(stream, remote, registration, rx, ctx.conn, shutdown).await;
-                    observer.conn_closed(listener, reason);
+                    observer.conn_closed(listener, id, reason);
                 }
             }
         });

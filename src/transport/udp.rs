@@ -6,7 +6,7 @@
 use crate::app::Shutdown;
 use crate::config::Transport;
 use crate::sip::validate::{Disposition, Validator};
-use crate::transport::{Inbound, InboundTx, ListenerId, Target, TransportObserver};
+use crate::transport::{Inbound, InboundTx, ListenerId, SourceGate, Target, TransportObserver};
 use bytes::Bytes;
 use socket2::{Domain, Protocol, Socket, Type};
 use std::io;
@@ -61,6 +61,8 @@ pub struct UdpContext {
     pub inbound: InboundTx,
     /// Counts what a receive task drops.
     pub observer: Arc<dyn TransportObserver>,
+    /// Pre-parse source check (bans, ACLs), when a policy is in force.
+    pub gate: Option<Arc<dyn SourceGate>>,
 }
 
 /// Reads datagrams from `socket` until shutdown.
@@ -79,6 +81,12 @@ pub async fn receive_loop(socket: Arc<UdpSocket>, ctx: UdpContext, mut shutdown:
             },
             _ = shutdown.triggered() => return,
         };
+        // Banned and denied sources are dropped before any byte is parsed.
+        if let Some(gate) = &ctx.gate {
+            if !gate.admit(ctx.listener, remote) {
+                continue;
+            }
+        }
         // A bare CRLF (or CRLF CRLF) is a keep-alive some phones send over UDP: nothing to do.
         if buf[..len]
             .iter()

@@ -303,6 +303,7 @@ pub fn reason_word(reason: EndReason) -> &'static str {
         EndReason::TooManyHops => "too_many_hops",
         EndReason::BadRequest => "bad_request",
         EndReason::Shutdown => "shutdown",
+        EndReason::MaxDuration => "max_duration",
     }
 }
 

@@ -10,6 +10,7 @@ mod media;
 mod ops;
 mod peers;
 mod realms;
+mod registration;
 mod routes;
 mod transport;
 
@@ -46,6 +47,7 @@ pub fn validate(
     let metrics = general::metrics(&mut ctx, &file.metrics);
     let policy_dir = general::policy_dir(&mut ctx, file.policy_dir.as_deref());
     let log = general::log(&mut ctx, &file.log);
+    let registration = registration::validate(&mut ctx, &file.registration);
     let records = ops::records(&mut ctx, &file.records);
     let admin = ops::admin(&mut ctx, &file.admin, &metrics);
     let shutdown = ops::shutdown(&mut ctx, &file.shutdown);
@@ -61,6 +63,7 @@ pub fn validate(
         metrics,
         policy_dir,
         log,
+        registration,
         records,
         admin,
         shutdown,
