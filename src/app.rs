@@ -12,8 +12,8 @@
 //! [`DRAIN_TIMEOUT`]); the call record writer is one of them, so the last records are on disk
 //! before the process exits.
 //!
-//! SIGHUP (and `POST /admin/reload`) runs the [`Reloader`]: certificates, then the configuration
-//! file.
+//! SIGHUP (and `POST /admin/reload`) runs the [`Reloader`]: certificates, the policy files, then the
+//! configuration file.
 
 use std::fmt;
 use std::future::{Future, IntoFuture};

@@ -8,7 +8,7 @@ use crate::b2bua::call::{
     Action, Call, CallEvent, CallPlan, CallTimer, CallTimers, EndReason, HeaderPolicy, Leg,
     LegIdentity,
 };
-use crate::b2bua::cdr::CallDraft;
+use crate::b2bua::cdr::{CallDraft, PolicyRecord};
 use crate::b2bua::control::CallSummary;
 use crate::b2bua::health::AddressKey;
 use crate::b2bua::route::{self, Candidate, NoRoute, RouteDecision, Source};
@@ -661,10 +661,19 @@ impl Core {
                 Action::CancelTimer(timer) => self.calls.cancel_timer(id, timer),
                 Action::Ended { reason, status } => {
                     debug!(call = id, ?reason, ?status, "call ended");
+                    let limit = (reason == EndReason::MaxDuration)
+                        .then(|| self.policy_duration_rule(id))
+                        .flatten();
                     self.policy_call_ended(id);
-                    if let Some(entry) = self.calls.remove(id) {
+                    if let Some(mut entry) = self.calls.remove(id) {
                         let failed = (!entry.answered).then_some(status.unwrap_or(500));
                         self.metrics.call_ended(&entry.peer, failed);
+                        if let Some(rule) = limit {
+                            entry.record.add_policy(PolicyRecord {
+                                rule: rule.to_string(),
+                                action: "end".to_owned(),
+                            });
+                        }
                         self.write_record(entry.record, reason, status, now);
                     }
                 }

@@ -275,7 +275,7 @@ impl Core {
         now: Instant,
     ) {
         if let Some(sink) = &self.ops.records {
-            sink.submit(&draft.finish(reason, status, now, &self.ops.clock));
+            sink.submit(draft.finish(reason, status, now, &self.ops.clock));
         }
     }
 

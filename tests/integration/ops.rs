@@ -143,6 +143,61 @@ async fn one_record_per_call_on_every_end_path() {
         }
         at += calls as usize;
     }
-    println!("sample record: {}", serde_json::to_string(&all[0]).unwrap());
+    let raw = std::fs::read_to_string(&file).unwrap();
+    println!("sample record: {}", raw.lines().next().unwrap_or_default());
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// A call the policy's duration limit ends: the record says the SBC ended it for that reason and
+/// lists the policy decision (the rule and its action).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_policy_ended_call_records_the_decision() {
+    if sipp().is_none() {
+        return;
+    }
+    let dir = temp_dir("cdr-policy");
+    let policies = dir.join("policies");
+    std::fs::create_dir_all(&policies).unwrap();
+    std::fs::write(
+        policies.join("policy.toml"),
+        "[[fraud.rules]]\nname = \"short\"\nkind = \"duration\"\nlimit = 1\n",
+    )
+    .unwrap();
+    let file = dir.join("calls.jsonl");
+    let pbx_port = free_port(Transport::Udp);
+    let text = harness::config_text_policy(
+        &harness::repo().join("certs/dev"),
+        &format!("[records]\npath = \"{}\"\n", file.display()),
+        &format!("udp:127.0.0.1:{pbx_port}"),
+        &policies,
+    );
+    let config = sbc::config::from_str(&text, &harness::repo()).unwrap_or_else(|e| panic!("{e}"));
+    let sbc = sbc::app::start(std::sync::Arc::new(config))
+        .await
+        .expect("starts");
+    let target = harness::access(&sbc, Transport::Udp).to_string();
+    // Both sides wait for the SBC's BYE.
+    let pbx = crate::drain::spawn_sipp("call-uas.xml", pbx_port, None, 1);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let caller =
+        crate::drain::spawn_sipp("ended-uac.xml", free_port(Transport::Udp), Some(target), 1);
+    crate::drain::finished(caller, "caller")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    crate::drain::finished(pbx, "PBX")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(wait_idle(&sbc).await, 0.0);
+    sbc.shutdown().await;
+    let all = records(&file);
+    assert_eq!(all.len(), 1, "{all:?}");
+    assert_eq!(all[0]["ended_by"], "sbc:max_duration", "{}", all[0]);
+    assert_eq!(all[0]["status"], 200, "{}", all[0]);
+    assert_eq!(
+        all[0]["policy"],
+        serde_json::json!([{"rule": "short", "action": "end"}]),
+        "{}",
+        all[0]
+    );
     let _ = std::fs::remove_dir_all(dir);
 }

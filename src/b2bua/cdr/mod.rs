@@ -18,7 +18,7 @@
 //! | `reason` | why the call ended, as the state machine saw it (`completed`, `cancelled`, `rejected`, …) |
 //! | `caller`, `callee` | each leg as its own side sees it: `call_id`, `from`, `from_tag`, `to`, `to_tag`, `realm`, `peer`, `transport`, `remote` |
 //! | `media` | per-leg packets, loss, jitter and SRTP, **`null` while media is not anchored** by this SBC |
-//! | `policy` | policy decisions taken for the call, **empty until the policy layer reports one** |
+//! | `policy` | policy decisions reported for the call (the duration rule that ended it, action `end`); **empty when none was** |
 //!
 //! A call is an INVITE the SBC routed (as counted by `sbc_calls_total`); INVITEs refused before
 //! routing are counted in the metrics only.

@@ -1,7 +1,7 @@
 //! The call record writer (shell): a blocking thread that appends records to the configured
 //! file, fed through a bounded channel so the signaling task never waits on the disk.
 //!
-//! [`RecordSink::submit`] serializes the record and `try_send`s it; when the queue is full the
+//! [`RecordSink::submit`] `try_send`s the record (the writer serializes it); when the queue is full the
 //! record is dropped, counted (`sbc_call_records_total{result="dropped"}`) and logged. The writer
 //! batches what is queued, flushes when the queue is empty, and rotates by size: before a line
 //! would take the file past `max_file_bytes`, `calls.jsonl.N-1` becomes `.N`, …, the file becomes
@@ -24,8 +24,8 @@ use tracing::{error, warn};
 /// What the writer thread is asked to do.
 #[derive(Debug)]
 enum Job {
-    /// Append one line.
-    Line(String),
+    /// Append one record (serialized by the writer, off the signaling task).
+    Record(Box<CallRecord>),
     /// Reopen the file at its path (after an external rotation).
     Reopen,
 }
@@ -40,16 +40,17 @@ pub struct RecordSink {
 
 impl RecordSink {
     /// Queues `record`; never waits. A full queue drops the record, counted and logged.
-    pub fn submit(&self, record: &CallRecord) {
-        match self.tx.try_send(Job::Line(record.to_line())) {
+    pub fn submit(&self, record: CallRecord) {
+        let id = record.id;
+        match self.tx.try_send(Job::Record(Box::new(record))) {
             Ok(()) => {}
             Err(TrySendError::Full(_)) => {
                 self.metrics.call_record(RecordResult::Dropped);
-                warn!(call = record.id, "call record queue full, record dropped");
+                warn!(call = id, "call record queue full, record dropped");
             }
             Err(TrySendError::Closed(_)) => {
                 self.metrics.call_record(RecordResult::Failed);
-                error!(call = record.id, "call record writer stopped, record lost");
+                error!(call = id, "call record writer stopped, record lost");
             }
         }
     }
@@ -89,7 +90,7 @@ fn write_loop(mut rx: mpsc::Receiver<Job>, mut file: RotatingFile, metrics: &Met
         let mut next = Some(job);
         while let Some(job) = next.take() {
             match job {
-                Job::Line(line) => match file.append(line.as_bytes()) {
+                Job::Record(record) => match file.append(record.to_line().as_bytes()) {
                     Ok(()) => metrics.call_record(RecordResult::Written),
                     Err(e) => {
                         metrics.call_record(RecordResult::Failed);
@@ -216,16 +217,16 @@ mod tests {
             metrics: Arc::clone(&metrics),
         };
         for id in 0..5 {
-            sink.submit(&record(id));
+            sink.submit(record(id));
         }
         let text = metrics.encode().unwrap();
         assert!(
             text.contains("sbc_call_records_total{result=\"dropped\"} 3"),
             "{text}"
         );
-        assert!(matches!(rx.try_recv(), Ok(Job::Line(line)) if line.contains("\"id\":0")));
+        assert!(matches!(rx.try_recv(), Ok(Job::Record(r)) if r.id == 0));
         drop(rx);
-        sink.submit(&record(9));
+        sink.submit(record(9));
         let text = metrics.encode().unwrap();
         assert!(
             text.contains("sbc_call_records_total{result=\"failed\"} 1"),
