@@ -147,6 +147,19 @@ impl<F: Clone + PartialEq> Registrar<F> {
         self.bindings.get(key)
     }
 
+    /// The flows of bindings the PBX has accepted.
+    pub fn confirmed_flows(&self) -> impl Iterator<Item = &F> + '_ {
+        self.bindings
+            .values()
+            .filter(|b| b.pbx_expires.is_some())
+            .map(|b| &b.flow)
+    }
+
+    /// Every binding (pending and confirmed).
+    pub fn iter(&self) -> impl Iterator<Item = &Binding<F>> {
+        self.bindings.values()
+    }
+
     /// Bindings of an address of record.
     pub fn by_aor<'a>(&'a self, aor: &'a str) -> impl Iterator<Item = &'a Binding<F>> + 'a {
         self.bindings.values().filter(move |b| b.aor == aor)
@@ -350,6 +363,11 @@ impl<F: Clone + PartialEq> Registrar<F> {
         dead.iter()
             .filter_map(|k| self.bindings.remove(k))
             .collect()
+    }
+
+    /// Removes the binding with `key`.
+    pub fn remove_key(&mut self, key: &[u8]) -> Option<Binding<F>> {
+        self.bindings.remove(key)
     }
 
     /// Removes every binding on `flow` (its connection closed, or its keep-alives failed).

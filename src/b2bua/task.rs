@@ -7,8 +7,11 @@
 use crate::app::Shutdown;
 use crate::b2bua::call::CallEvent;
 use crate::b2bua::calls::Calls;
+use crate::b2bua::cdr::WallClock;
+use crate::b2bua::control::Ops;
 use crate::b2bua::credentials::CredentialStore;
 use crate::b2bua::health::{HealthPolicy, PeerHealthTable};
+use crate::b2bua::keepalive::Upstream;
 use crate::b2bua::pipeline::{self, LocalIdentity, Reply};
 use crate::b2bua::probe::Probes;
 use crate::b2bua::random;
@@ -16,12 +19,14 @@ use crate::b2bua::register::PendingRegisters;
 use crate::b2bua::registrant::Registrants;
 use crate::b2bua::registrar::{Registrar, RegistrarConfig};
 use crate::b2bua::resolve::PeerNames;
+use crate::b2bua::subs::Subs;
 use crate::config::Config;
 use crate::config::Transport;
 use crate::error::SipError;
 use crate::media::{MediaControl, MediaEvent};
 use crate::metrics::Metrics;
 use crate::metrics::labels::{Direction, DropReason, TimerLabel, TransactionKind};
+use crate::nat::Watch;
 use crate::sip::header::HeaderName;
 use crate::sip::message::{Header, Message};
 use crate::sip::method::Method;
@@ -46,6 +51,8 @@ pub struct Core {
     pub(crate) calls: Calls,
     pub(crate) probes: Probes,
     pub(crate) registrar: Registrar<Target>,
+    /// Subscription dialogs and relayed out-of-dialog requests.
+    pub(crate) subs: Subs,
     pub(crate) pending_registers: PendingRegisters,
     /// Per-process secret for identifiers derived from the other side's (REGISTER relay).
     pub(crate) secret: [u8; 16],
@@ -55,6 +62,10 @@ pub struct Core {
     pub(crate) registrants: Registrants,
     /// Addresses of peers configured by host name.
     pub(crate) peer_names: Arc<PeerNames>,
+    /// Registered flows watched with keep-alives, and what withdraws them at the PBX.
+    pub(crate) watch: Watch<Upstream>,
+    /// Keep-alives in flight: transaction → binding key.
+    pub(crate) pings: HashMap<TxKey, Bytes>,
     identity: LocalIdentity,
     pub(crate) server: Bytes,
     /// Kind of every live transaction, for the active gauge and timeout labels.
@@ -69,13 +80,17 @@ pub struct Core {
     pub(crate) media: Option<MediaControl>,
     /// Calls whose media stopped, reported by the relay.
     media_events: Option<mpsc::Receiver<MediaEvent>>,
+    /// Edge policy state, when a policy is in force ([`Core::with_policy`]).
+    pub(crate) policy: Option<crate::b2bua::policy::PolicyHooks>,
+    /// Call records, control requests and the drain.
+    pub(crate) ops: Ops,
 }
 
 /// Failed sends waiting to be reported to the transaction layer.
 const FAILED_SENDS: usize = 1024;
 
 /// Current time on the runtime's clock (virtual under `tokio::time::pause`).
-fn now() -> std::time::Instant {
+pub(crate) fn now() -> std::time::Instant {
     tokio::time::Instant::now().into_std()
 }
 
@@ -93,6 +108,12 @@ async fn next_or_never<T>(rx: &mut Option<mpsc::Receiver<T>>) -> Option<T> {
         Some(rx) => rx.recv().await,
         None => std::future::pending().await,
     }
+}
+
+/// The wall clock paired with the runtime's clock, anchoring call record timestamps.
+#[allow(clippy::disallowed_methods)] // the signaling shell's one wall-clock read
+fn wall_clock() -> WallClock {
+    WallClock::new(std::time::SystemTime::now(), now())
 }
 
 /// A fresh To tag: 64 random bits, hex.
@@ -120,7 +141,16 @@ impl Core {
             health: PeerHealthTable::new(&config.peers, HealthPolicy::default(), now()),
             calls: Calls::default(),
             probes: Probes::default(),
-            registrar: Registrar::new(RegistrarConfig::default()),
+            registrar: Registrar::new(RegistrarConfig {
+                phone_expiry_udp: config.registration.phone_expiry_udp,
+                phone_expiry_stream: config.registration.phone_expiry_stream,
+                pbx_expiry: config.registration.pbx_expiry,
+                max_per_aor: config.registration.max_per_aor,
+                max_bindings: config.registration.max_bindings,
+            }),
+            watch: Watch::new(config.registration.keepalive_interval),
+            pings: HashMap::new(),
+            subs: Subs::default(),
             pending_registers: PendingRegisters::default(),
             secret: random::bytes(),
             credentials: CredentialStore::default(),
@@ -137,7 +167,14 @@ impl Core {
             closed: None,
             media: None,
             media_events: None,
+            policy: None,
+            ops: Ops::new(wall_clock()),
         }
+    }
+
+    /// The wall clock anchoring this task's record timestamps.
+    pub fn wall_clock(&self) -> WallClock {
+        self.ops.clock
     }
 
     /// Sets the peer credentials used to answer digest challenges.
@@ -173,18 +210,25 @@ impl Core {
         self.calls.len()
     }
 
-    /// Runs until shutdown or until every transport is gone.
+    /// Runs until shutdown or until every transport is gone; calls still in the table then end
+    /// with their call records (reason `shutdown`).
     pub async fn run(mut self, mut inbound: mpsc::Receiver<Inbound>, mut shutdown: Shutdown) {
         let (failed_tx, mut failed_rx) = mpsc::channel(FAILED_SENDS);
         self.failed = Some(failed_tx);
         let mut closed = self.closed.take();
         let mut media_events = self.media_events.take();
+        let mut control = self.ops.control.take().map(|c| c.0);
         loop {
+            self.check_idle();
             let deadline = [
                 self.layer.poll_timeout(),
                 self.calls.next_deadline(),
+                self.subs.next_deadline(),
                 self.next_probe(),
                 self.registrants.next_due(),
+                self.watch.next_due(),
+                self.registrar.poll_timeout(),
+                self.policy_deadline(),
             ]
             .into_iter()
             .flatten()
@@ -196,25 +240,41 @@ impl Core {
                     None => std::future::pending().await,
                 }
             };
+            let request = async {
+                match control.as_mut() {
+                    Some(rx) => rx.recv().await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 msg = inbound.recv() => match msg {
                     Some(msg) => self.on_inbound(msg),
-                    None => return,
+                    None => break,
                 },
+                Some(request) = request => self.on_control(request, now()),
                 () = timer => {
                     let now = now();
                     self.layer.handle_timeout(now);
                     self.flush(true);
                     self.call_timers(now);
+                    self.sub_timers(now);
                     self.send_probes(now);
                     self.send_registrations(now);
-                    for gone in self.registrar.expire(now) {
-                        debug!(aor = %gone.aor, "registration expired");
+                    self.send_keepalives(now);
+                    self.policy_housekeeping(now);
+                    let gone = self.registrar.expire(now);
+                    for binding in &gone {
+                        debug!(aor = %binding.aor, "registration expired");
                     }
+                    self.bindings_gone(gone, now);
                     self.metrics.registrations_active(self.registrar.len());
                     self.flush(false);
                 }
-                Some(conn) = next_closed(&mut closed) => self.connection_closed(conn),
+                Some(conn) = next_closed(&mut closed) => {
+                    self.connection_closed(conn, now());
+                    self.subs_connection_closed(conn, now());
+                    self.flush(false);
+                }
                 Some(event) = next_or_never(&mut media_events) => {
                     self.media_event(event, now());
                     self.flush(false);
@@ -223,9 +283,10 @@ impl Core {
                     self.layer.handle_transport_error(&key, now());
                     self.flush(false);
                 }
-                _ = shutdown.triggered() => return,
+                _ = shutdown.triggered() => break,
             }
         }
+        self.abandon_calls(now());
     }
 
     pub(crate) fn labels(&self, target: &Target) -> (Arc<str>, Transport) {
@@ -262,10 +323,12 @@ impl Core {
                         .sip_request(&method, &realm, transport, Direction::In);
                     let via = stamp_via(&mut msg, source.remote).ok();
                     let target = Self::reply_target(&source, via.as_ref());
-                    let reliable = target.reliable();
-                    let result = self.layer.handle_incoming(msg, target, reliable, now);
-                    if let Err(e) = result {
-                        debug!(error = %e, "request refused by the transaction layer");
+                    if self.policy_screen(&msg, &source, &target) {
+                        let reliable = target.reliable();
+                        let result = self.layer.handle_incoming(msg, target, reliable, now);
+                        if let Err(e) = result {
+                            debug!(error = %e, "request refused by the transaction layer");
+                        }
                     }
                 } else {
                     if let (Some(code), Ok(cseq)) = (msg.status(), msg.cseq()) {
@@ -319,7 +382,7 @@ impl Core {
 
     /// Handles every queued event, then sends every queued transmit. Transmits that no event
     /// explains (a timer fired, or a retransmitted request was absorbed) are retransmissions.
-    fn flush(&mut self, after_timer: bool) {
+    pub(crate) fn flush(&mut self, after_timer: bool) {
         let mut events = 0;
         while let Some(event) = self.layer.poll_event() {
             events += 1;
@@ -400,6 +463,9 @@ impl Core {
                     TransactionKind::ServerNonInvite
                 };
                 self.started(&key, kind);
+                let Some((key, request, from)) = self.subs_request(key, request, from, now) else {
+                    return;
+                };
                 let call = request
                     .call_id()
                     .ok()
@@ -415,6 +481,9 @@ impl Core {
                         },
                         now,
                     ),
+                    None if matches!(key.method(), Method::Invite | Method::Register)
+                        && !has_to_tag
+                        && self.refuse_while_draining(&key, &request, &from) => {}
                     None if key.method() == &Method::Invite && !has_to_tag => {
                         self.new_call(key, request, from, now)
                     }
@@ -492,8 +561,11 @@ impl Core {
                 if self.probe_result(&key, response.status(), now) => {}
             TxEvent::Response { key, response }
                 if self.register_response(&key, Some(&response), now) => {}
+            TxEvent::Response { key, response } if self.subs_response(&key, &response, now) => {}
             TxEvent::Response { key, response }
                 if self.registrant_result(&key, Some(&response), now) => {}
+            TxEvent::Response { key, response }
+                if self.keepalive_result(&key, response.status(), now) => {}
             TxEvent::Response { key, response } => match self.calls.by_tx(&key) {
                 Some((id, leg)) => self.call_event(
                     id,
@@ -514,6 +586,8 @@ impl Core {
                 if self.probe_result(&key, None, now)
                     || self.register_response(&key, None, now)
                     || self.registrant_result(&key, None, now)
+                    || self.keepalive_result(&key, None, now)
+                    || self.subs_failed(&key, 408, now)
                 {
                     return;
                 }
@@ -526,6 +600,8 @@ impl Core {
                 if self.probe_result(&key, None, now)
                     || self.register_response(&key, None, now)
                     || self.registrant_result(&key, None, now)
+                    || self.keepalive_result(&key, None, now)
+                    || self.subs_failed(&key, 480, now)
                 {
                     return;
                 }
@@ -536,6 +612,7 @@ impl Core {
             TxEvent::Terminated { key } => {
                 self.pending_invites.remove(&key);
                 self.calls.tx_done(&key);
+                self.subs.tx_done(&key);
                 if let Some(kind) = self.kinds.remove(&key) {
                     self.metrics.transaction_ended(kind);
                 }

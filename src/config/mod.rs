@@ -29,8 +29,9 @@
 //! ```
 //!
 //! `deploy/sbc.toml` documents every key. Sections `[sip]`, `[sip.limits]`, `[metrics]`,
-//! `[media]` and `[log]` are optional; their defaults are listed on the fields of
-//! [`SipConfig`], [`SipLimits`], [`MetricsConfig`], [`RelayConfig`] and [`LogConfig`].
+//! `[media]`, `[log]` and the operations sections of [`ops`] (`[records]`, `[admin]`,
+//! `[shutdown]`) are optional; their defaults are listed on the fields of [`SipConfig`],
+//! [`SipLimits`], [`MetricsConfig`], [`RelayConfig`] and [`LogConfig`].
 //!
 //! # Errors
 //!
@@ -48,10 +49,14 @@
 //! built-in policy only.
 
 pub mod address;
+pub mod diff;
 pub mod error;
 pub mod file;
 pub mod media;
 pub mod model;
+pub mod ops;
+pub mod registration;
+pub mod signaling;
 pub mod validate;
 
 #[cfg(test)]
@@ -68,6 +73,9 @@ pub use model::{
     ClientAuth, LogConfig, LogFormat, MediaConfig, MetricsConfig, Peer, Realm, Route, RouteTarget,
     SipConfig, SipLimits, SrtpMode, TlsConfig, TransportConfig,
 };
+pub use ops::{AdminConfig, RecordsConfig, ShutdownConfig};
+pub use registration::RegistrationConfig;
+pub use signaling::{DscpConfig, SubscriptionsConfig};
 pub use validate::validate;
 
 use file::ConfigFile;
@@ -94,6 +102,16 @@ pub struct Config {
     pub policy_dir: PathBuf,
     /// Log format and filter.
     pub log: LogConfig,
+    /// The registration relay's lifetimes, bounds and keep-alives.
+    pub registration: RegistrationConfig,
+    /// Call records (`[records]`).
+    pub records: RecordsConfig,
+    /// The admin API (`[admin]`).
+    pub admin: AdminConfig,
+    /// Graceful shutdown (`[shutdown]`).
+    pub shutdown: ShutdownConfig,
+    /// Subscription dialogs and out-of-dialog request relay.
+    pub subscriptions: SubscriptionsConfig,
 }
 
 impl Config {

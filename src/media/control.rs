@@ -382,8 +382,8 @@ impl MediaControl {
             let pair = pool
                 .allocate(now)
                 .map_err(|e| MediaError::from_ports(e, realm))?;
-            let bound = bind(relay.bind, pair.rtp(), buffer)
-                .and_then(|rtp| Ok([rtp, bind(relay.bind, pair.rtcp(), buffer)?]));
+            let bound = bind(relay.bind, pair.rtp(), buffer, relay.dscp)
+                .and_then(|rtp| Ok([rtp, bind(relay.bind, pair.rtcp(), buffer, relay.dscp)?]));
             match bound {
                 Ok(sockets) => {
                     self.inner.metrics.media().stream_active(realm, 1);

@@ -129,6 +129,8 @@ pub struct RealmRelay {
     pub port_min: u16,
     /// Last port of the range.
     pub port_max: u16,
+    /// DSCP code point of every packet the relay sends on this realm (`[realms.dscp] media`).
+    pub dscp: u8,
 }
 
 impl RealmRelay {
@@ -140,6 +142,7 @@ impl RealmRelay {
             advertised: realm.media.sdp_address(),
             port_min: realm.media.port_min,
             port_max: realm.media.port_max,
+            dscp: realm.dscp.media,
         }
     }
 }

@@ -7,10 +7,14 @@
 //! from the configuration, everything else is an enum or a `&'static str`; a Call-ID, user or IP
 //! address is never a label. Exposition is OpenMetrics 1.0 text.
 
+pub mod admin;
 pub mod http;
 pub mod labels;
 pub mod media;
 pub mod names;
+pub mod ops;
+pub mod policy;
+pub mod signaling;
 
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -29,7 +33,8 @@ use labels::{
     TimeoutLabels, TimerLabel, TransactionKind,
 };
 use labels::{
-    PeerLabels, PeerStatusLabels, RegistrationLabels, RegistrationResult, SetupStage, StageLabels,
+    KeepaliveLabels, KeepaliveResult, PeerLabels, PeerStatusLabels, RegistrationLabels,
+    RegistrationResult, SetupStage, StageLabels,
 };
 
 /// The content type of [`Metrics::encode`]'s output.
@@ -65,6 +70,12 @@ pub struct Metrics {
     registrations_active: Gauge,
     registrations: Family<RegistrationLabels, Counter>,
     media: media::MediaMetrics,
+    registrations_behind_nat: Gauge,
+    keepalives: Family<KeepaliveLabels, Counter>,
+    bindings_withdrawn: Counter,
+    policy: policy::PolicyMetrics,
+    ops: ops::OpsMetrics,
+    signaling: signaling::SignalingFamilies,
 }
 
 /// Buckets of `sbc_call_setup_seconds`: 10 ms to about 164 s.
@@ -191,12 +202,30 @@ impl Metrics {
                 names::REGISTRATIONS_ACTIVE,
                 "Phone registrations held by the registration relay",
             ),
+            registrations_behind_nat: family(
+                &mut r,
+                names::REGISTRATIONS_BEHIND_NAT,
+                "Phone registrations that came from behind a NAT",
+            ),
+            keepalives: family(
+                &mut r,
+                names::KEEPALIVES,
+                "Keep-alive OPTIONS to registered phones, sent and failed",
+            ),
+            bindings_withdrawn: family(
+                &mut r,
+                names::BINDINGS_WITHDRAWN,
+                "Phone bindings withdrawn at the PBX after they went",
+            ),
             registrations: family(
                 &mut r,
                 names::REGISTRATIONS,
                 "REGISTERs from phones by outcome",
             ),
             media: media::MediaMetrics::register(&mut r),
+            policy: policy::PolicyMetrics::register(&mut r),
+            ops: ops::OpsMetrics::register(&mut r),
+            signaling: signaling::SignalingFamilies::register(&mut r),
             registry: r,
         }
         .with_known_series()
@@ -301,6 +330,29 @@ impl Metrics {
     pub fn registrations_active(&self, bindings: usize) {
         self.registrations_active
             .set(i64::try_from(bindings).unwrap_or(i64::MAX));
+    }
+
+    /// Sets the number of phone registrations that came from behind a NAT.
+    pub fn registrations_behind_nat(&self, bindings: usize) {
+        self.registrations_behind_nat
+            .set(i64::try_from(bindings).unwrap_or(i64::MAX));
+    }
+
+    /// Counts a keep-alive sent (`true`) or failed (`false`).
+    pub fn keepalive(&self, sent: bool) {
+        let result = if sent {
+            KeepaliveResult::Sent
+        } else {
+            KeepaliveResult::Failed
+        };
+        self.keepalives
+            .get_or_create(&KeepaliveLabels { result })
+            .inc();
+    }
+
+    /// Counts a binding withdrawn at the PBX.
+    pub fn binding_withdrawn(&self) {
+        self.bindings_withdrawn.inc();
     }
 
     /// Calls in progress.

@@ -74,6 +74,16 @@ pub const CALLS_ACTIVE: &str = "sbc_calls_active";
 /// Phone registrations held by the registration relay.
 pub const REGISTRATIONS_ACTIVE: &str = "sbc_registrations_active";
 
+/// Phone registrations whose REGISTER looked NAT'd (Via, Contact or SDP against the source).
+pub const REGISTRATIONS_BEHIND_NAT: &str = "sbc_registrations_behind_nat";
+
+/// Keep-alive OPTIONS to registered phones, sent and failed (no response: binding removed).
+pub const KEEPALIVES: &str = "sbc_keepalives";
+
+/// Phone bindings withdrawn at the PBX after they went (keep-alives failed, connection closed,
+/// phone stopped refreshing).
+pub const BINDINGS_WITHDRAWN: &str = "sbc_bindings_withdrawn";
+
 /// REGISTERs from phones by outcome: relayed to the PBX, answered from cache, or rejected.
 pub const REGISTRATIONS: &str = "sbc_registrations";
 
@@ -112,6 +122,40 @@ pub const MEDIA_LATCH_EVENTS: &str = "sbc_media_latch_events";
 /// Counter `sbc_media_inactivity_timeouts_total`: calls reported for ending because no media
 /// flowed for the inactivity timeout.
 pub const MEDIA_INACTIVITY_TIMEOUTS: &str = "sbc_media_inactivity_timeouts";
+/// Counter `sbc_policy_decisions_total{rule, action}`: edge-policy decisions by what fired
+/// (`acl`, `ban`, `scanner`, `rate_limit`, `auth_failure`, fraud kinds) and what was done
+/// (`drop`, `reject`, `ban`, `warn`, `shadow`, `end`).
+pub const POLICY_DECISIONS: &str = "sbc_policy_decisions";
+
+/// Counter `sbc_policy_reload_total{result}`: policy loads after start, `ok` or `error` (an
+/// error keeps the previous policy in force).
+pub const POLICY_RELOAD: &str = "sbc_policy_reload";
+
+/// Gauge `sbc_policy_bans_active`: sources currently banned.
+pub const POLICY_BANS_ACTIVE: &str = "sbc_policy_bans_active";
+
+/// Gauge `sbc_policy_table_keys{table}`: keys held by the bounded policy tables (`limiter`,
+/// `scores`, `fraud`).
+pub const POLICY_TABLE_KEYS: &str = "sbc_policy_table_keys";
+/// Counter `sbc_call_records_total{result}`: call records `written`, `dropped` (writer queue
+/// full) or `failed` (write error).
+pub const CALL_RECORDS: &str = "sbc_call_records";
+
+/// Counter `sbc_config_reloads_total{result}`: configuration reloads, `ok` or `error` (an error
+/// keeps the running configuration).
+pub const CONFIG_RELOADS: &str = "sbc_config_reloads";
+
+/// Gauge `sbc_draining`: 1 while the SBC drains before stopping, else 0.
+pub const DRAINING: &str = "sbc_draining";
+/// Gauge `sbc_subscriptions_active{event}`: subscription dialogs held, by event package.
+pub const SUBSCRIPTIONS_ACTIVE: &str = "sbc_subscriptions_active";
+
+/// Counter `sbc_notifies_total{result}`: NOTIFYs toward subscribers, `relayed` or `failed`.
+pub const NOTIFIES: &str = "sbc_notifies";
+
+/// Counter `sbc_messages_total{method, result}`: out-of-dialog MESSAGE and PUBLISH, `relayed`,
+/// `blocked` (refused by the SBC) or `failed`.
+pub const MESSAGES: &str = "sbc_messages";
 
 /// Every name above, for tests and documentation tooling.
 pub const ALL: &[&str] = &[
@@ -139,6 +183,9 @@ pub const ALL: &[&str] = &[
     PEER_UP,
     TRUNK_REGISTERED,
     REGISTRATIONS_ACTIVE,
+    REGISTRATIONS_BEHIND_NAT,
+    KEEPALIVES,
+    BINDINGS_WITHDRAWN,
     REGISTRATIONS,
     MEDIA_STREAMS_ACTIVE,
     MEDIA_PACKETS,
@@ -147,6 +194,16 @@ pub const ALL: &[&str] = &[
     MEDIA_PORT_PAIRS,
     MEDIA_LATCH_EVENTS,
     MEDIA_INACTIVITY_TIMEOUTS,
+    POLICY_DECISIONS,
+    POLICY_RELOAD,
+    POLICY_BANS_ACTIVE,
+    POLICY_TABLE_KEYS,
+    CALL_RECORDS,
+    CONFIG_RELOADS,
+    DRAINING,
+    SUBSCRIPTIONS_ACTIVE,
+    NOTIFIES,
+    MESSAGES,
 ];
 
 #[cfg(test)]

@@ -19,6 +19,10 @@ fn sample(text: &str, series: &str) -> Option<String> {
 pub(super) fn touch_all(m: &Metrics) {
     m.peer_up("pbx", true);
     m.trunk_registered("trunk", true);
+    m.registrations_behind_nat(2);
+    m.keepalive(true);
+    m.keepalive(false);
+    m.binding_withdrawn();
     m.registration(crate::metrics::labels::RegistrationResult::Relayed, 1);
     m.call_started("pbx");
     m.call_ringing(std::time::Duration::from_millis(50));
@@ -36,6 +40,13 @@ pub(super) fn touch_all(m: &Metrics) {
     m.tls_handshake_failed("access");
     m.tls_reload("access", ReloadResult::Ok);
     m.tls_certificate_expiry("access", 1);
+    m.policy_decision("scanner", "ban");
+    m.policy_reload(ReloadResult::Ok);
+    m.policy_tables(1, 2, 3, 4);
+    m.call_record(crate::metrics::ops::RecordResult::Written);
+    m.config_reload(crate::metrics::labels::ReloadResult::Ok);
+    m.draining(false);
+    m.subscriptions_active("message-summary", 1);
     touch_media(m);
 }
 

@@ -194,7 +194,8 @@ fn line_soup() -> impl Strategy<Value = Vec<u8>> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(512))]
+    // Failures are reported, not written to a regressions directory beside the sources.
+    #![proptest_config(ProptestConfig { failure_persistence: None, ..ProptestConfig::with_cases(512) })]
 
     #[test]
     fn rewritten_sdp_parses_independently_with_untouched_lines_intact(

@@ -14,6 +14,7 @@
 //! Pure helpers live in [`route`] (response routing, Via stamping, forbidden destinations).
 
 pub mod conn;
+pub mod dscp;
 pub mod listen;
 pub mod outbound;
 pub mod route;
@@ -297,6 +298,13 @@ pub trait TransportObserver: Send + Sync {
     fn conn_closed(&self, listener: ListenerId, conn: ConnId, reason: CloseReason);
     /// A TLS handshake failed or timed out.
     fn tls_handshake_failed(&self, listener: ListenerId);
+}
+
+/// A check the receive tasks make before reading a source's bytes (bans, ACLs): `false` drops
+/// the datagram, or refuses the connection, before anything is parsed.
+pub trait SourceGate: Send + Sync {
+    /// Whether `remote` may send on `listener`.
+    fn admit(&self, listener: ListenerId, remote: SocketAddr) -> bool;
 }
 
 /// The queue from listeners to the signaling core.

@@ -6,7 +6,7 @@
 use crate::app::Shutdown;
 use crate::config::Transport;
 use crate::sip::validate::{Disposition, Validator};
-use crate::transport::{Inbound, InboundTx, ListenerId, Target, TransportObserver};
+use crate::transport::{Inbound, InboundTx, ListenerId, SourceGate, Target, TransportObserver};
 use bytes::Bytes;
 use socket2::{Domain, Protocol, Socket, Type};
 use std::io;
@@ -20,11 +20,13 @@ use tracing::{debug, warn};
 const MAX_DATAGRAM: usize = 65_535;
 
 /// Binds `shards` UDP sockets on `addr` (SO_REUSEPORT when more than one), each with the given
-/// receive and send buffer sizes (the kernel may cap them).
+/// receive and send buffer sizes (the kernel may cap them) and marking what it sends with
+/// `dscp`.
 pub fn bind(
     addr: SocketAddr,
     shards: usize,
     buffer_bytes: usize,
+    dscp: u8,
 ) -> io::Result<Vec<Arc<UdpSocket>>> {
     let mut sockets = Vec::with_capacity(shards.max(1));
     let mut bound = addr;
@@ -40,6 +42,7 @@ pub fn bind(
         // Best effort: the kernel silently caps these at net.core.{r,w}mem_max.
         let _ = socket.set_recv_buffer_size(buffer_bytes);
         let _ = socket.set_send_buffer_size(buffer_bytes);
+        super::dscp::set_dscp(&socket, dscp, bound.is_ipv6())?;
         socket.set_nonblocking(true)?;
         socket.bind(&bound.into())?;
         let std: std::net::UdpSocket = socket.into();
@@ -61,6 +64,8 @@ pub struct UdpContext {
     pub inbound: InboundTx,
     /// Counts what a receive task drops.
     pub observer: Arc<dyn TransportObserver>,
+    /// Pre-parse source check (bans, ACLs), when a policy is in force.
+    pub gate: Option<Arc<dyn SourceGate>>,
 }
 
 /// Reads datagrams from `socket` until shutdown.
@@ -79,6 +84,12 @@ pub async fn receive_loop(socket: Arc<UdpSocket>, ctx: UdpContext, mut shutdown:
             },
             _ = shutdown.triggered() => return,
         };
+        // Banned and denied sources are dropped before any byte is parsed.
+        if let Some(gate) = &ctx.gate {
+            if !gate.admit(ctx.listener, remote) {
+                continue;
+            }
+        }
         // A bare CRLF (or CRLF CRLF) is a keep-alive some phones send over UDP: nothing to do.
         if buf[..len]
             .iter()

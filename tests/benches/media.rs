@@ -52,6 +52,7 @@ fn main() {
         bind: LOOPBACK,
         advertised: LOOPBACK,
         port_min: min,
+        dscp: 46,
         port_max: min + 1999,
     };
     let settings = RelaySettings {

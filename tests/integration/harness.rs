@@ -24,8 +24,16 @@ pub fn config_text(cert_dir: &Path, extra: &str) -> String {
 
 /// [`config_text`] with the `pbx` peer at `pbx` (`transport:ip:port`).
 pub fn config_text_with(cert_dir: &Path, extra: &str, pbx: &str) -> String {
+    let builtin = repo().join("tests/data/policies/builtin");
+    config_text_policy(cert_dir, extra, pbx, &builtin)
+}
+
+/// [`config_text_with`] with the policy files of `policy_dir`.
+pub fn config_text_policy(cert_dir: &Path, extra: &str, pbx: &str, policy_dir: &Path) -> String {
     format!(
         r#"
+policy_dir = "{policy}"
+
 [[realms]]
 name = "access"
 listeners = ["udp:127.0.0.1:0", "tcp:127.0.0.1:0", "tls:127.0.0.1:0"]
@@ -59,9 +67,17 @@ to_peer = "pbx"
 listen = "127.0.0.1:0"
 
 {extra}
+{drain}
 "#,
+        // Tests stop their SBC with calls still ringing toward silent peers: a short drain.
+        drain = if extra.contains("[shutdown]") {
+            ""
+        } else {
+            "[shutdown]\ndrain_timeout_secs = 1\n"
+        },
         dir = cert_dir.display(),
         ca = repo().join("certs/dev/ca.crt").display(),
+        policy = policy_dir.display(),
     )
 }
 

@@ -35,6 +35,7 @@ fn relay(
         bind: LOOPBACK,
         advertised: LOOPBACK,
         port_min: min,
+        dscp: 46,
         port_max: min + 2 * pairs - 1,
     };
     let metrics = Arc::new(Metrics::new());

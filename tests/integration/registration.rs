@@ -85,6 +85,14 @@ async fn a_binding_goes_when_its_connection_closes() {
     assert_eq!(bindings(&sbc).await, 1.0);
 
     drop(phone);
+    // The PBX is told the binding is gone.
+    let mut buf = vec![0u8; 65_536];
+    let (n, _) = tokio::time::timeout(Duration::from_secs(5), pbx.recv_from(&mut buf))
+        .await
+        .expect("the binding is withdrawn at the PBX")
+        .unwrap();
+    let withdrawal = String::from_utf8_lossy(&buf[..n]).into_owned();
+    assert!(withdrawal.contains(";expires=0"), "{withdrawal}");
     let mut left = f64::NAN;
     for _ in 0..50 {
         left = bindings(&sbc).await;
@@ -95,4 +103,103 @@ async fn a_binding_goes_when_its_connection_closes() {
     }
     sbc.shutdown().await;
     assert_eq!(left, 0.0, "the binding outlived its connection");
+}
+
+/// Receives one request on `socket` within `wait`; returns its text and source.
+async fn receive(socket: &UdpSocket, wait: Duration) -> Option<(String, std::net::SocketAddr)> {
+    let mut buf = vec![0u8; 65_536];
+    let (n, from) = tokio::time::timeout(wait, socket.recv_from(&mut buf))
+        .await
+        .ok()?
+        .ok()?;
+    Some((String::from_utf8_lossy(&buf[..n]).into_owned(), from))
+}
+
+/// A 200 to `request` (Via, From, To, Call-ID, CSeq copied).
+fn ok_to(request: &str) -> String {
+    let mut response = String::from("SIP/2.0 200 OK\r\n");
+    for name in ["Via", "From", "To", "Call-ID", "CSeq"] {
+        for value in headers(request, name) {
+            response.push_str(&format!("{name}: {value}\r\n"));
+        }
+    }
+    response + "Content-Length: 0\r\n\r\n"
+}
+
+/// A phone behind a NAT (its Contact is a private address) is kept alive with OPTIONS over the
+/// flow it registered on; when it stops answering, its binding goes and is withdrawn at the
+/// PBX with `expires=0`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nated_phones_get_keepalives_and_dead_ones_are_withdrawn() {
+    let pbx = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let pbx_addr = pbx.local_addr().unwrap();
+    let sbc = harness::start_with_pbx(
+        "[sip]\nt1_ms = 50\n[registration]\nkeepalive_interval_secs = 1\n",
+        &format!("udp:{pbx_addr}"),
+    )
+    .await;
+    let phone = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let register = "REGISTER sip:pbx.example.com SIP/2.0\r\n\
+         Via: SIP/2.0/UDP 10.0.1.2:5060;branch=z9hG4bK-nat1;rport\r\n\
+         Max-Forwards: 70\r\n\
+         From: <sip:1002@pbx.example.com>;tag=ph2\r\n\
+         To: <sip:1002@pbx.example.com>\r\n\
+         Call-ID: reg-2@phone\r\n\
+         CSeq: 7 REGISTER\r\n\
+         Contact: <sip:1002@10.0.1.2:5060>\r\n\
+         Expires: 3600\r\n\
+         Content-Length: 0\r\n\r\n";
+    phone
+        .send_to(register.as_bytes(), access(&sbc, Transport::Udp))
+        .await
+        .unwrap();
+    registrar_answers_one(&pbx).await;
+    let (answer, _) = receive(&phone, Duration::from_secs(5)).await.expect("200");
+    assert_eq!(harness::status(answer.as_bytes()), Some(200), "{answer}");
+    let metrics = harness::scrape(sbc.metrics_addr).await;
+    assert_eq!(
+        harness::series(&metrics, "sbc_registrations_behind_nat"),
+        1.0
+    );
+
+    // The first keep-alive arrives at the phone's public address (the one it sent from),
+    // addressed to its registered Contact; the phone answers it.
+    let (ping, sbc_addr) = receive(&phone, Duration::from_secs(5))
+        .await
+        .expect("a keep-alive");
+    assert!(
+        ping.starts_with("OPTIONS sip:1002@10.0.1.2:5060 SIP/2.0"),
+        "{ping}"
+    );
+    phone
+        .send_to(ok_to(&ping).as_bytes(), sbc_addr)
+        .await
+        .unwrap();
+    // The next ones go unanswered: after the transaction times out the binding goes and the
+    // PBX is told.
+    let (withdrawal, _) = receive(&pbx, Duration::from_secs(15))
+        .await
+        .expect("the binding is withdrawn at the PBX");
+    assert!(withdrawal.starts_with("REGISTER "), "{withdrawal}");
+    let contact = headers(&withdrawal, "Contact");
+    assert_eq!(contact.len(), 1, "{withdrawal}");
+    assert!(contact[0].ends_with(";expires=0"), "{withdrawal}");
+    assert_eq!(headers(&withdrawal, "CSeq"), vec!["8 REGISTER"]);
+    assert!(headers(&withdrawal, "Authorization").is_empty());
+    let metrics = harness::scrape(sbc.metrics_addr).await;
+    sbc.shutdown().await;
+    assert_eq!(harness::series(&metrics, "sbc_registrations_active"), 0.0);
+    assert_eq!(
+        harness::series(&metrics, "sbc_registrations_behind_nat"),
+        0.0
+    );
+    assert!(harness::series(&metrics, "sbc_keepalives_total{result=\"sent\"}") >= 2.0);
+    assert_eq!(
+        harness::series(&metrics, "sbc_keepalives_total{result=\"failed\"}"),
+        1.0
+    );
+    assert_eq!(
+        harness::series(&metrics, "sbc_bindings_withdrawn_total"),
+        1.0
+    );
 }

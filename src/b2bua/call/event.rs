@@ -36,6 +36,10 @@ pub enum CallTimer {
     CancelWait,
     /// Retransmit the 2xx sent on this leg until its ACK comes (§13.3.1.4).
     Resend2xx(Leg),
+    /// The policy's longest duration since the answer: BYE on both legs.
+    MaxDuration,
+    /// The policy's duration warning point (the shell logs it; the call ignores it).
+    DurationWarning,
 }
 
 /// Why a call ended.
@@ -65,6 +69,10 @@ pub enum EndReason {
     BadRequest,
     /// Answered, then the media stopped flowing for the relay's inactivity timeout.
     MediaTimeout,
+    /// The policy's longest call duration was reached; the SBC hung up both legs.
+    MaxDuration,
+    /// The SBC stopped and ended the call itself (drain timeout).
+    Shutdown,
 }
 
 /// An input for the call.

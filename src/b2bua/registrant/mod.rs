@@ -17,9 +17,10 @@ pub(crate) use shell::Registrants;
 
 use crate::b2bua::call::LegIdentity;
 use crate::b2bua::random::{encode, hex};
+use crate::b2bua::request;
 use crate::sip::auth::{Credentials, DigestClient, RequestInfo};
 use crate::sip::header::{CSeq, HeaderName, NameAddr, Via};
-use crate::sip::message::{Header, Headers, Message, RequestLine, SIP_2_0, StartLine};
+use crate::sip::message::{Header, Message};
 use crate::sip::method::Method;
 use crate::sip::uri::{Host, SipUri, Uri};
 use bytes::Bytes;
@@ -161,25 +162,9 @@ impl Registrant {
             _ => SipUri::new(local.host.clone(), local.port),
         };
         contact.set_user(Some(self.user.clone()));
-        let mut headers = Headers::with_capacity(10);
-        headers.push(Header::new(HeaderName::Via, encode(&via, Via::write_to)));
-        headers.push(Header::new(
-            HeaderName::MaxForwards,
-            Bytes::from_static(b"70"),
-        ));
-        headers.push(Header::new(
-            HeaderName::From,
-            encode(&from, NameAddr::write_to),
-        ));
-        headers.push(Header::new(
-            HeaderName::To,
-            encode(&NameAddr::new(self.aor.clone()), NameAddr::write_to),
-        ));
-        headers.push(Header::new(HeaderName::CallId, self.call_id.clone()));
-        headers.push(Header::new(
-            HeaderName::CSeq,
-            encode(&CSeq::new(self.cseq, Method::Register), CSeq::write_to),
-        ));
+        let to = NameAddr::new(self.aor.clone());
+        let cseq = CSeq::new(self.cseq, Method::Register);
+        let mut headers = request::base_headers(&via, &from, &to, self.call_id.clone(), &cseq);
         headers.push(Header::new(
             HeaderName::Contact,
             encode(&NameAddr::new(Uri::Sip(contact)), NameAddr::write_to),
@@ -191,22 +176,12 @@ impl Registrant {
         for answer in self.auth.answers() {
             headers.push(Header::new(answer.header, answer.value.clone()));
         }
-        if !user_agent.is_empty() {
-            headers.push(Header::new(HeaderName::UserAgent, user_agent.clone()));
-        }
-        headers.push(Header::new(
-            HeaderName::ContentLength,
-            Bytes::from_static(b"0"),
-        ));
-        Some(Message {
-            start: StartLine::Request(RequestLine {
-                method: Method::Register,
-                uri: encode(&self.request_uri, Uri::write_to),
-                version: Bytes::from_static(SIP_2_0),
-            }),
+        Some(request::finish(
+            Method::Register,
+            &self.request_uri,
             headers,
-            body: Bytes::new(),
-        })
+            user_agent,
+        ))
     }
 
     /// Takes the response to the REGISTER in flight.

@@ -72,19 +72,40 @@ impl Workers {
     }
 }
 
-/// Binds a non-blocking UDP socket on `ip:port` with `buffer` bytes asked for each way (no
-/// address reuse: a port another process holds fails here, and the pool moves on).
-pub(crate) fn bind(ip: IpAddr, port: u16, buffer: usize) -> io::Result<std::net::UdpSocket> {
+/// Binds a non-blocking UDP socket on `ip:port` with `buffer` bytes asked for each way and
+/// its packets marked `dscp` (no address reuse: a port another process holds fails here, and
+/// the pool moves on).
+pub(crate) fn bind(
+    ip: IpAddr,
+    port: u16,
+    buffer: usize,
+    dscp: u8,
+) -> io::Result<std::net::UdpSocket> {
     let address = SocketAddr::new(ip, port);
     let socket = Socket::new(
         Domain::for_address(address),
         Type::DGRAM,
         Some(Protocol::UDP),
     )?;
-    // The kernel caps the sizes at net.core.rmem_max / wmem_max; a refusal is not fatal.
+    // The kernel caps the sizes at net.core.rmem_max / wmem_max; a refusal is not fatal, nor
+    // is a marking the host does not allow.
     let _ = socket.set_recv_buffer_size(buffer);
     let _ = socket.set_send_buffer_size(buffer);
+    let _ = crate::transport::dscp::set_dscp(&socket, dscp, ip.is_ipv6());
     socket.set_nonblocking(true)?;
     socket.bind(&address.into())?;
     Ok(socket.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relay_sockets_are_non_blocking_and_marked() {
+        let socket = bind(IpAddr::from([127, 0, 0, 1]), 0, 65_536, 46).unwrap();
+        let socket = socket2::SockRef::from(&socket);
+        assert_eq!(socket.tos_v4().unwrap(), 46 << 2);
+        assert!(socket.nonblocking().unwrap_or(true));
+    }
 }

@@ -79,9 +79,10 @@ impl SrtpKey {
     /// [`KeyError::Base64`] or [`KeyError::Length`].
     pub fn from_base64(suite: CryptoSuite, text: &str) -> Result<SrtpKey, KeyError> {
         let expected = suite.key_len() + suite.salt_len();
-        // Room for one byte more than any suite needs, so a too-long key is reported as such.
-        let mut buf = [0u8; MAX_KEY_SALT_LEN + 3];
-        if text.len() > 4 * buf.len().div_ceil(3) {
+        // Anything up to 84 characters decodes into `buf` (at most 63 bytes), so a key that is
+        // too long for its suite is reported as a length error, not as bad base64.
+        let mut buf = [0u8; 64];
+        if text.len() > 84 {
             return Err(KeyError::Length {
                 expected,
                 actual: text.len() * 3 / 4,
@@ -186,11 +187,12 @@ mod tests {
             SrtpKey::from_base64(CryptoSuite::AesCm128HmacSha1_80, "PS1u*CVe").unwrap_err(),
             KeyError::Base64
         );
-        let long = "A".repeat(400);
-        assert!(matches!(
-            SrtpKey::from_base64(CryptoSuite::AesCm128HmacSha1_80, &long),
-            Err(KeyError::Length { .. })
-        ));
+        for long in ["A".repeat(400), "A".repeat(84), "A".repeat(64)] {
+            assert!(matches!(
+                SrtpKey::from_base64(CryptoSuite::AesCm128HmacSha1_80, &long),
+                Err(KeyError::Length { .. })
+            ));
+        }
         // Unpadded base64 is accepted too: 28 bytes of GCM key-salt.
         let gcm = SrtpKey::generate(CryptoSuite::AeadAes128Gcm).unwrap();
         let unpadded = gcm.to_base64().trim_end_matches('=').to_owned();

@@ -10,7 +10,7 @@
 //! | [`CryptoSuite`] | `AES_CM_128_HMAC_SHA1_80/32`, `AES_256_CM_HMAC_SHA1_80/32`, `AEAD_AES_128_GCM`, `AEAD_AES_256_GCM` |
 //! | [`CryptoAttribute`] | parse/print an `a=crypto` value; MKI, several keys and transform-changing session parameters are refused ([`SdesError`]) |
 //! | [`SrtpKey`] | master key + salt: wiped on drop, `Debug` redacted, constant-time [`SrtpKey::same_as`] |
-//! | [`answer_offer`], [`make_offer`], [`accept_answer`] | SDES offer/answer with fresh keys from the OS CSPRNG |
+//! | [`answer_offer`], [`make_offer`], [`accept_answer`], [`answer_reoffer`] | SDES offer/answer with fresh keys from the OS CSPRNG (a re-offer keeps ours) |
 //! | [`decide_offer`], [`decide_answer`], [`offer_shape`] | the leg's [`SrtpMode`] as pure decisions (RTP, SRTP or 488) |
 //! | [`SrtpSession`] ([`SrtpSender`] + [`SrtpReceiver`]) | the per-leg contexts behind [`SrtpTransform`] |
 //!
@@ -71,8 +71,8 @@ mod vector_tests;
 pub use error::SrtpError;
 pub use key::{KeyError, SrtpKey};
 pub use negotiate::{
-    AnswerError, Negotiated, SrtpDecision, SrtpMode, accept_answer, answer_offer, decide_answer,
-    decide_offer, make_offer, offer_shape,
+    AnswerError, Negotiated, SrtpDecision, SrtpMode, accept_answer, answer_offer, answer_reoffer,
+    decide_answer, decide_offer, make_offer, offer_shape,
 };
 pub use replay::REPLAY_WINDOW;
 pub use sdes::{

@@ -76,6 +76,29 @@ pub fn answer_offer<'a>(
     offered: impl IntoIterator<Item = &'a [u8]>,
     accepted: &[CryptoSuite],
 ) -> Result<Option<(Negotiated, CryptoAttribute)>, KeyError> {
+    answer_with(offered, accepted, None)
+}
+
+/// As [`answer_offer`], for an offer inside an established session (re-INVITE, UPDATE): when
+/// the chosen suite is the current one, the answer repeats our current key instead of a fresh
+/// one, so our sending context (and its rollover counter) is kept by
+/// [`super::SrtpSession::rekey`].
+///
+/// # Errors
+/// [`KeyError::Random`] when the random source fails.
+pub fn answer_reoffer<'a>(
+    offered: impl IntoIterator<Item = &'a [u8]>,
+    accepted: &[CryptoSuite],
+    current: &Negotiated,
+) -> Result<Option<(Negotiated, CryptoAttribute)>, KeyError> {
+    answer_with(offered, accepted, Some(&current.local))
+}
+
+fn answer_with<'a>(
+    offered: impl IntoIterator<Item = &'a [u8]>,
+    accepted: &[CryptoSuite],
+    keep: Option<&SrtpKey>,
+) -> Result<Option<(Negotiated, CryptoAttribute)>, KeyError> {
     let chosen = offered
         .into_iter()
         .filter_map(|value| CryptoAttribute::parse(value).ok())
@@ -83,9 +106,13 @@ pub fn answer_offer<'a>(
     let Some(offer) = chosen else {
         return Ok(None);
     };
+    let key = match keep {
+        Some(key) if key.suite() == offer.suite() => key.clone(),
+        _ => SrtpKey::generate(offer.suite())?,
+    };
     let answer = CryptoAttribute {
         tag: offer.tag,
-        key: SrtpKey::generate(offer.suite())?,
+        key,
         lifetime: None,
     };
     let negotiated = Negotiated {

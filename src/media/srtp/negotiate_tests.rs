@@ -45,6 +45,33 @@ fn answer_takes_the_first_usable_offered_line_with_a_fresh_key() {
     assert!(!again.local.same_as(&negotiated.local));
 }
 
+/// A re-INVITE repeating the peer's line: the answer repeats our key, and the session keeps
+/// both contexts. A re-offer with another suite gets a fresh key.
+#[test]
+fn reoffer_with_the_same_suite_keeps_our_key() {
+    let offer = vec![format!("1 AES_CM_128_HMAC_SHA1_80 inline:{KEY_30}")];
+    let accepted = CryptoSuite::ALL;
+    let (first, _) = answer_offer(lines(&offer), &accepted).unwrap().unwrap();
+    let mut session = super::super::SrtpSession::from_negotiated(&first).unwrap();
+
+    let (again, line) = answer_reoffer(lines(&offer), &accepted, &first)
+        .unwrap()
+        .unwrap();
+    assert!(again.local.same_as(&first.local));
+    assert!(line.key.same_as(&first.local));
+    let rekeyed = session.rekey(&again.local, &again.remote).unwrap();
+    assert!(rekeyed.sender_kept && rekeyed.receiver_kept);
+
+    let gcm = vec![format!("2 AEAD_AES_128_GCM inline:{KEY_28}")];
+    let (other, line) = answer_reoffer(lines(&gcm), &accepted, &first)
+        .unwrap()
+        .unwrap();
+    assert_eq!(line.tag, 2);
+    assert_eq!(other.suite(), CryptoSuite::AeadAes128Gcm);
+    let rekeyed = session.rekey(&other.local, &other.remote).unwrap();
+    assert!(!rekeyed.sender_kept && !rekeyed.receiver_kept);
+}
+
 #[test]
 fn answer_is_none_without_a_usable_line() {
     let offer = vec![

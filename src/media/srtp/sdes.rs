@@ -6,6 +6,7 @@
 //! (`KDR`, `UNENCRYPTED_SRTP`, `UNENCRYPTED_SRTCP`, `UNAUTHENTICATED_SRTP`, FEC ones) and any
 //! unknown one (§6.3: an endpoint that does not understand a parameter must not use the line).
 //! `WSH=` (a replay-window hint) is accepted and ignored: the receive window is fixed at 128.
+//! A key lifetime is parsed and kept but not enforced below the engine's own 2^48-packet limit.
 
 use zeroize::Zeroizing;
 
