@@ -374,7 +374,8 @@ impl Core {
         let a_call_id = a_call_id.as_bytes().clone();
         self.calls.next_id += 1;
         let id = self.calls.next_id;
-        let transform = self.media_transform(id, &from, &b);
+        let peers = [self.peer_of(from.remote), Some(address.peer.as_str())];
+        let transform = self.media_transform(id, [&from, &b], peers);
         let (call, actions) = Call::with_body_transform(&invite, plan, transform, now);
         let b_call_id = call.b_call_id();
         self.calls
@@ -524,7 +525,10 @@ impl Core {
                 continue;
             };
             let a = self.calls.calls.get(&id).map(|e| e.a.clone());
-            let transform = a.and_then(|a| self.media_transform(id, &a, &b));
+            let transform = a.and_then(|a| {
+                let peers = [self.peer_of(a.remote), Some(candidate.peer.as_str())];
+                self.media_transform(id, [&a, &b], peers)
+            });
             let (call, actions) = Call::with_body_transform(&invite, plan, transform, now);
             let callee = self.leg_record(None, &b, Some(&candidate.peer));
             self.calls.clear_leg_b(id);

@@ -430,18 +430,29 @@ pub(crate) fn call_key(id: u64) -> String {
 }
 
 impl crate::b2bua::task::Core {
-    /// The body transform of call `id` between `a` and `b`, when media is anchored.
-    pub(crate) fn media_transform(&self, id: u64, a: &Target, b: &Target) -> Option<BodyTransform> {
+    /// The body transform of call `id` between `legs` (A, B), when media is anchored. A leg
+    /// with a configured peer (`peers`) follows the peer's `srtp`, else its realm's.
+    pub(crate) fn media_transform(
+        &self,
+        id: u64,
+        [a, b]: [&Target; 2],
+        peers: [Option<&str>; 2],
+    ) -> Option<BodyTransform> {
         let control = self.media.clone()?;
         let realm = |target: &Target| {
             let info = self.transports.listener(target.listener)?;
             self.config.realms.get(info.realm)
         };
         let (realm_a, realm_b) = (realm(a)?, realm(b)?);
+        let srtp = |peer: Option<&str>, realm: &crate::config::Realm| {
+            peer.and_then(|name| self.config.peer(name))
+                .and_then(|p| p.srtp)
+                .unwrap_or(realm.media.srtp)
+        };
         let legs = MediaLegs {
             key: call_key(id),
             realms: [realm_a.name.clone(), realm_b.name.clone()],
-            srtp: [realm_a.media.srtp, realm_b.media.srtp],
+            srtp: [srtp(peers[0], realm_a), srtp(peers[1], realm_b)],
             sdp_ip: [realm_a.media.sdp_address(), realm_b.media.sdp_address()],
             signaling_ip: [Some(a.remote.ip()), Some(b.remote.ip())],
         };

@@ -106,6 +106,8 @@ pub struct PeerFile {
     pub credentials_file: Option<PathBuf>,
     /// Seconds between OPTIONS keepalives. Default: no keepalives.
     pub options_ping_interval_secs: Option<i64>,
+    /// `off`, `optional` or `mandatory`: SRTP toward this peer. Default: its realm's `srtp`.
+    pub srtp: Option<String>,
     /// `[peers.registration]`: register the SBC with this peer (a trunk). Default: none.
     pub registration: Option<RegistrationFile>,
 }

@@ -120,6 +120,9 @@ pub struct Peer {
     pub credentials_file: Option<PathBuf>,
     /// OPTIONS keepalive interval. Default: none (no keepalives).
     pub options_ping_interval: Option<Duration>,
+    /// SRTP policy on call legs with this peer. Default: none (the realm's
+    /// [`MediaConfig::srtp`]).
+    pub srtp: Option<SrtpMode>,
     /// The SBC's own registration with this peer. Default: none.
     pub registration: Option<PeerRegistration>,
 }

@@ -143,6 +143,7 @@ fn peers() -> Vec<Peer> {
         addresses: addresses.iter().map(|a| a.parse().unwrap()).collect(),
         credentials_file: None,
         options_ping_interval: None,
+        srtp: None,
         registration: None,
     };
     vec![

@@ -9,7 +9,7 @@ use crate::config::error::{KeyPath, Problem};
 use crate::config::file::MediaFile;
 use crate::config::model::{MediaConfig, SrtpMode};
 
-const SRTP: Keywords<SrtpMode> = Keywords {
+pub(super) const SRTP: Keywords<SrtpMode> = Keywords {
     table: &[
         ("off", SrtpMode::Off),
         ("optional", SrtpMode::Optional),

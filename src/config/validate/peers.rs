@@ -7,7 +7,7 @@ use super::{Ctx, Names};
 use crate::config::address::{PeerAddress, Transport};
 use crate::config::error::{KeyPath, Problem};
 use crate::config::file::{PeerFile, RegistrationFile};
-use crate::config::model::{Peer, PeerRegistration};
+use crate::config::model::{Peer, PeerRegistration, SrtpMode};
 
 /// Longest OPTIONS keepalive interval: one day.
 const MAX_PING_INTERVAL_SECS: i64 = 86_400;
@@ -68,6 +68,14 @@ fn peer(ctx: &mut Ctx<'_>, file: &PeerFile, path: &KeyPath, names: &Names<'_>) -
         )?),
         None => None,
     };
+    let srtp = file.srtp.as_deref().map(|word| {
+        ctx.keyword(
+            Some(word),
+            &super::media::SRTP,
+            SrtpMode::Off,
+            path.key("srtp"),
+        )
+    });
     let registration = match &file.registration {
         Some(r) => Some(registration(ctx, r, &path.key("registration"))?),
         None => None,
@@ -79,6 +87,7 @@ fn peer(ctx: &mut Ctx<'_>, file: &PeerFile, path: &KeyPath, names: &Names<'_>) -
         credentials_file,
         options_ping_interval: options_ping_interval
             .map(|secs| Duration::from_secs(secs.unsigned_abs())),
+        srtp,
         registration,
     })
 }
@@ -146,6 +155,18 @@ mod tests {
     #[test]
     fn peer_rules() {
         run_cases(&[
+            Case::new(
+                "srtp toward a peer",
+                "[[peers]]\nname = \"p3\"\nrealm = \"core\"\naddresses = [\"udp:127.0.0.1:5090\"]\nsrtp = \"mandatory\"\n",
+                &[],
+            ),
+            Case::new(
+                "unknown srtp mode toward a peer",
+                "[[peers]]\nname = \"p3\"\nrealm = \"core\"\naddresses = [\"udp:127.0.0.1:5090\"]\nsrtp = \"yes\"\n",
+                &[
+                    "peers[2].srtp: unknown value \"yes\" (expected one of: off, optional, mandatory)",
+                ],
+            ),
             Case::new(
                 "duplicate peer name",
                 "[[peers]]\nname = \"pbx\"\nrealm = \"core\"\naddresses = [\"udp:127.0.0.1:5090\"]\n",
