@@ -363,3 +363,95 @@ async fn an_srtp_phone_talks_to_a_plain_pbx() {
     session.unprotect_rtp(&buf[..len], &mut decrypted).unwrap();
     assert_eq!(decrypted, reply);
 }
+
+/// A peer with `srtp = "mandatory"` in a plain realm: the SBC offers it SRTP with its own keys,
+/// takes the key the PBX answers with, and encrypts the plain phone's RTP toward it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_may_require_srtp_in_a_plain_realm() {
+    use sbc::media::srtp::{CryptoAttribute, CryptoSuite, SrtpKey, SrtpSession, SrtpTransform};
+
+    let pbx = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let pbx_rtp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    // The phone on another address than the PBX: peers are recognised by IP.
+    let phone = UdpSocket::bind("127.0.0.2:0").await.unwrap();
+    let phone_rtp = UdpSocket::bind("127.0.0.2:0").await.unwrap();
+    let pbx_addr = pbx.local_addr().unwrap();
+    let peer_line = format!("addresses = [\"udp:{pbx_addr}\"]");
+    let text = harness::config_text_with(
+        &harness::repo().join("certs/dev"),
+        "",
+        &format!("udp:{pbx_addr}"),
+    )
+    .replace(&peer_line, &format!("{peer_line}\nsrtp = \"mandatory\""));
+    let config = sbc::config::from_str(&text, &harness::repo()).expect("config");
+    let sbc = sbc::app::start(std::sync::Arc::new(config))
+        .await
+        .expect("sbc starts");
+    let access = harness::access(&sbc, Transport::Udp);
+    let phone_port = phone.local_addr().unwrap().port();
+    let invite = with_body(
+        format!(
+            "INVITE sip:1000@127.0.0.1 SIP/2.0\r\n\
+             Via: SIP/2.0/UDP 127.0.0.2:{phone_port};branch=z9hG4bK-peer-1;rport\r\n\
+             Max-Forwards: 70\r\nFrom: <sip:alice@127.0.0.1>;tag=alice3\r\n\
+             To: <sip:1000@127.0.0.1>\r\nCall-ID: peer-srtp-1\r\nCSeq: 1 INVITE\r\n\
+             Contact: <sip:alice@127.0.0.2:{phone_port}>\r\n"
+        ),
+        &sdp("alice", phone_rtp.local_addr().unwrap().port()).replace("127.0.0.1", "127.0.0.2"),
+    );
+    phone.send_to(invite.as_bytes(), access).await.unwrap();
+
+    let (b_invite, sbc_core) = recv_sip(&pbx, "INVITE at the PBX").await;
+    assert!(b_invite.contains("RTP/SAVP 0"), "{b_invite}");
+    let offered: Vec<CryptoAttribute> = b_invite
+        .lines()
+        .filter_map(|l| l.strip_prefix("a=crypto:"))
+        .map(|v| CryptoAttribute::parse(v.trim().as_bytes()).unwrap())
+        .collect();
+    assert!(!offered.is_empty(), "{b_invite}");
+    let sbc_line = &offered[0];
+    let pbx_key = SrtpKey::generate(sbc_line.suite()).unwrap();
+    let answer_line = CryptoAttribute {
+        tag: sbc_line.tag,
+        key: pbx_key.clone(),
+        lifetime: None,
+    };
+    let body = format!(
+        "v=0\r\no=pbx 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
+         m=audio {} RTP/SAVP 0\r\na=crypto:{}\r\n",
+        pbx_rtp.local_addr().unwrap().port(),
+        answer_line.to_sdp_value().as_str()
+    );
+    let ok = response(
+        &b_invite,
+        "200 OK",
+        "pbx3",
+        &format!("<sip:pbx@{pbx_addr}>"),
+        Some(&body),
+    );
+    pbx.send_to(ok.as_bytes(), sbc_core).await.unwrap();
+    let (a_ok, _) = recv_sip(&phone, "200 at the phone").await;
+    assert!(
+        a_ok.contains("RTP/AVP 0") && !a_ok.contains("a=crypto"),
+        "{a_ok}"
+    );
+
+    let plain = [0x80u8, 0, 0, 1, 0, 0, 0, 160, 0, 0, 0, 11, 0xd5, 0xd5];
+    phone_rtp
+        .send_to(&plain, media_address(&a_ok))
+        .await
+        .unwrap();
+    let mut buf = [0u8; 2048];
+    let (len, _) = tokio::time::timeout(WAIT, pbx_rtp.recv_from(&mut buf))
+        .await
+        .expect("SRTP at the PBX")
+        .unwrap();
+    assert_eq!(len, plain.len() + 10);
+    let mut pbx_session = SrtpSession::new(&pbx_key, &sbc_line.key).unwrap();
+    let mut decrypted = Vec::new();
+    pbx_session
+        .unprotect_rtp(&buf[..len], &mut decrypted)
+        .unwrap();
+    assert_eq!(decrypted, plain);
+    assert_eq!(CryptoSuite::AesCm128HmacSha1_80, sbc_line.suite());
+}
