@@ -63,6 +63,34 @@ fn with_body(head: String, body: &str) -> String {
     )
 }
 
+/// The phone's INVITE from `phone` (its SIP socket), call `call`, with SDP `body`.
+fn invite(phone: SocketAddr, call: &str, body: &str) -> String {
+    let (ip, port) = (phone.ip(), phone.port());
+    with_body(
+        format!(
+            "INVITE sip:1000@127.0.0.1 SIP/2.0\r\n\
+             Via: SIP/2.0/UDP {ip}:{port};branch=z9hG4bK-{call};rport\r\n\
+             Max-Forwards: 70\r\nFrom: <sip:alice@127.0.0.1>;tag={call}\r\n\
+             To: <sip:1000@127.0.0.1>\r\nCall-ID: {call}\r\nCSeq: 1 INVITE\r\n\
+             Contact: <sip:alice@{ip}:{port}>\r\n"
+        ),
+        body,
+    )
+}
+
+/// An SBC with the `pbx` peer at `pbx`, its configuration text edited by `edit` first.
+async fn start_edited(pbx: SocketAddr, edit: impl Fn(String) -> String) -> sbc::app::Running {
+    let text = harness::config_text_with(
+        &harness::repo().join("certs/dev"),
+        "",
+        &format!("udp:{pbx}"),
+    );
+    let config = sbc::config::from_str(&edit(text), &harness::repo()).expect("config");
+    sbc::app::start(std::sync::Arc::new(config))
+        .await
+        .expect("sbc starts")
+}
+
 async fn recv_sip(socket: &UdpSocket, what: &str) -> (String, SocketAddr) {
     let mut buf = vec![0u8; 65535];
     loop {
@@ -120,14 +148,9 @@ async fn a_call_is_anchored_end_to_end_and_its_ports_come_back() {
     let phone_port = phone.local_addr().unwrap().port();
     let phone_media = phone_rtp.local_addr().unwrap();
 
-    let invite = with_body(
-        format!(
-            "INVITE sip:1000@127.0.0.1 SIP/2.0\r\n\
-             Via: SIP/2.0/UDP 127.0.0.1:{phone_port};branch=z9hG4bK-media-1;rport\r\n\
-             Max-Forwards: 70\r\nFrom: <sip:alice@127.0.0.1>;tag=alice1\r\n\
-             To: <sip:1000@127.0.0.1>\r\nCall-ID: media-call-1\r\nCSeq: 1 INVITE\r\n\
-             Contact: <sip:alice@127.0.0.1:{phone_port}>\r\n"
-        ),
+    let invite = invite(
+        phone.local_addr().unwrap(),
+        "media-call-1",
         &sdp("alice", phone_media.port()),
     );
     phone.send_to(invite.as_bytes(), access).await.unwrap();
@@ -163,7 +186,7 @@ async fn a_call_is_anchored_end_to_end_and_its_ports_come_back() {
         format!(
             "{method} {sbc_contact} SIP/2.0\r\n\
              Via: SIP/2.0/UDP 127.0.0.1:{phone_port};branch=z9hG4bK-{branch};rport\r\n\
-             Max-Forwards: 70\r\nFrom: <sip:alice@127.0.0.1>;tag=alice1\r\nTo: {}\r\n\
+             Max-Forwards: 70\r\nFrom: <sip:alice@127.0.0.1>;tag=media-call-1\r\nTo: {}\r\n\
              Call-ID: media-call-1\r\nCSeq: {cseq} {method}\r\nContent-Length: 0\r\n\r\n",
             header(&a_ok, "To")
         )
@@ -277,18 +300,11 @@ async fn an_srtp_phone_talks_to_a_plain_pbx() {
     let phone = UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let phone_rtp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let pbx_addr = pbx.local_addr().unwrap();
-    let text = harness::config_text_with(
-        &harness::repo().join("certs/dev"),
-        "",
-        &format!("udp:{pbx_addr}"),
-    )
-    .replace("port_max = 34999", "port_max = 34999\nsrtp = \"mandatory\"");
-    let config = sbc::config::from_str(&text, &harness::repo()).expect("config");
-    let sbc = sbc::app::start(std::sync::Arc::new(config))
-        .await
-        .expect("sbc starts");
+    let sbc = start_edited(pbx_addr, |text| {
+        text.replace("port_max = 34999", "port_max = 34999\nsrtp = \"mandatory\"")
+    })
+    .await;
     let access = harness::access(&sbc, Transport::Udp);
-    let phone_port = phone.local_addr().unwrap().port();
 
     let suite = CryptoSuite::AesCm128HmacSha1_80;
     let phone_key = SrtpKey::generate(suite).unwrap();
@@ -303,16 +319,7 @@ async fn an_srtp_phone_talks_to_a_plain_pbx() {
         phone_rtp.local_addr().unwrap().port(),
         offer_line.to_sdp_value().as_str()
     );
-    let invite = with_body(
-        format!(
-            "INVITE sip:1000@127.0.0.1 SIP/2.0\r\n\
-             Via: SIP/2.0/UDP 127.0.0.1:{phone_port};branch=z9hG4bK-srtp-1;rport\r\n\
-             Max-Forwards: 70\r\nFrom: <sip:alice@127.0.0.1>;tag=alice2\r\n\
-             To: <sip:1000@127.0.0.1>\r\nCall-ID: srtp-call-1\r\nCSeq: 1 INVITE\r\n\
-             Contact: <sip:alice@127.0.0.1:{phone_port}>\r\n"
-        ),
-        &body,
-    );
+    let invite = invite(phone.local_addr().unwrap(), "srtp-call-1", &body);
     phone.send_to(invite.as_bytes(), access).await.unwrap();
 
     let (b_invite, sbc_core) = recv_sip(&pbx, "INVITE at the PBX").await;
@@ -377,26 +384,14 @@ async fn a_peer_may_require_srtp_in_a_plain_realm() {
     let phone_rtp = UdpSocket::bind("127.0.0.2:0").await.unwrap();
     let pbx_addr = pbx.local_addr().unwrap();
     let peer_line = format!("addresses = [\"udp:{pbx_addr}\"]");
-    let text = harness::config_text_with(
-        &harness::repo().join("certs/dev"),
-        "",
-        &format!("udp:{pbx_addr}"),
-    )
-    .replace(&peer_line, &format!("{peer_line}\nsrtp = \"mandatory\""));
-    let config = sbc::config::from_str(&text, &harness::repo()).expect("config");
-    let sbc = sbc::app::start(std::sync::Arc::new(config))
-        .await
-        .expect("sbc starts");
+    let sbc = start_edited(pbx_addr, |text| {
+        text.replace(&peer_line, &format!("{peer_line}\nsrtp = \"mandatory\""))
+    })
+    .await;
     let access = harness::access(&sbc, Transport::Udp);
-    let phone_port = phone.local_addr().unwrap().port();
-    let invite = with_body(
-        format!(
-            "INVITE sip:1000@127.0.0.1 SIP/2.0\r\n\
-             Via: SIP/2.0/UDP 127.0.0.2:{phone_port};branch=z9hG4bK-peer-1;rport\r\n\
-             Max-Forwards: 70\r\nFrom: <sip:alice@127.0.0.1>;tag=alice3\r\n\
-             To: <sip:1000@127.0.0.1>\r\nCall-ID: peer-srtp-1\r\nCSeq: 1 INVITE\r\n\
-             Contact: <sip:alice@127.0.0.2:{phone_port}>\r\n"
-        ),
+    let invite = invite(
+        phone.local_addr().unwrap(),
+        "peer-srtp-1",
         &sdp("alice", phone_rtp.local_addr().unwrap().port()).replace("127.0.0.1", "127.0.0.2"),
     );
     phone.send_to(invite.as_bytes(), access).await.unwrap();
