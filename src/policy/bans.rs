@@ -90,7 +90,7 @@ impl Bans {
             .filter(|e| *e.value() > now)
             .map(|e| (*e.key(), *e.value() - now))
             .collect();
-        list.sort_by(|a, b| b.1.cmp(&a.1));
+        list.sort_by_key(|b| std::cmp::Reverse(b.1));
         list
     }
 
