@@ -10,6 +10,7 @@
 pub mod admin;
 pub mod http;
 pub mod labels;
+pub mod media;
 pub mod names;
 pub mod ops;
 pub mod policy;
@@ -74,6 +75,7 @@ pub struct Metrics {
     policy: policy::PolicyMetrics,
     ops: ops::OpsMetrics,
     signaling: signaling::SignalingFamilies,
+    media: media::MediaMetrics,
 }
 
 /// Buckets of `sbc_call_setup_seconds`: 10 ms to about 164 s.
@@ -223,6 +225,7 @@ impl Metrics {
             policy: policy::PolicyMetrics::register(&mut r),
             ops: ops::OpsMetrics::register(&mut r),
             signaling: signaling::SignalingFamilies::register(&mut r),
+            media: media::MediaMetrics::register(&mut r),
             registry: r,
         }
         .with_known_series()
@@ -355,6 +358,11 @@ impl Metrics {
     /// Calls in progress.
     pub fn calls_active(&self) -> i64 {
         self.calls_active.get()
+    }
+
+    /// The media relay's families.
+    pub fn media(&self) -> &media::MediaMetrics {
+        &self.media
     }
 
     /// The registry, for encoders other than [`Metrics::encode`].

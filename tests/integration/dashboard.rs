@@ -68,6 +68,11 @@ fn exposition() -> String {
     m.config_reload(ReloadResult::Error);
     m.draining(true);
     m.subscriptions_active("message-summary", 1);
+    let media = m.media();
+    media.stream_counters("access").packets_in.inc();
+    media.stream_active("access", 1);
+    media.port_pairs("access", 1, 0, 9);
+    media.inactivity_timeout();
     m.encode().expect("metrics encode")
 }
 

@@ -71,6 +71,8 @@ pub enum EndReason {
     MaxDuration,
     /// The SBC stopped and ended the call itself (drain timeout).
     Shutdown,
+    /// Answered, then the media stopped flowing for the relay's inactivity timeout.
+    MediaTimeout,
 }
 
 /// An input for the call.
@@ -121,6 +123,9 @@ pub enum CallEvent {
     },
     /// One of the call's timers fired.
     Timer(CallTimer),
+    /// The media relay saw no media for its inactivity timeout: an answered call is hung up on
+    /// both legs; a call not yet answered is left to its own timers.
+    MediaTimeout,
 }
 
 /// An output of the call, for the shell to execute in order.
