@@ -20,9 +20,11 @@ use std::net::SocketAddr;
 use thiserror::Error;
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, watch};
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
+use crate::b2bua::credentials::{CredentialStore, CredentialsError};
 use crate::b2bua::pipeline::LocalIdentity;
+use crate::b2bua::resolve::{self, PeerNames};
 use crate::b2bua::task::Core;
 use crate::config::{Config, Host, Transport};
 use crate::metrics::Metrics;
@@ -38,11 +40,14 @@ use crate::transport::outbound::Outbound;
 use crate::transport::table::Refusal;
 use crate::transport::udp::{self, UdpContext};
 use crate::transport::{
-    CloseReason, ConnTable, ListenerId, ListenerInfo, TransportObserver, Transports,
+    CloseReason, ConnId, ConnTable, ListenerId, ListenerInfo, TransportObserver, Transports,
 };
 
 /// How long running work may take to finish after a shutdown signal.
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Closed-connection notices waiting for the signaling task.
+const CLOSED_NOTICES: usize = 4096;
 
 /// Longest time one write to a TCP/TLS peer may take before the connection is dropped.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -76,6 +81,9 @@ pub enum AppError {
     /// The metrics endpoint could not be bound.
     #[error("metrics endpoint: {0}")]
     Metrics(#[source] HttpError),
+    /// A peer's credentials file is unreadable or malformed.
+    #[error("{0}")]
+    Credentials(#[source] CredentialsError),
     /// The policy files do not validate.
     #[error("policy: {0}")]
     Policy(#[source] crate::policy::PolicyErrors),
@@ -135,6 +143,9 @@ impl Running {
 /// Binds every listener and the metrics endpoint and starts all tasks.
 pub async fn start(config: Arc<Config>) -> Result<Running, AppError> {
     log_plan(&config);
+    // Peer credentials are read before anything binds, so a bad file stops start-up cleanly.
+    let credentials = CredentialStore::load(&config.peers)
+        .map_err(|mut errors| AppError::Credentials(errors.swap_remove(0)))?;
     let (trigger, shutdown) = shutdown_channel();
     let metrics = Arc::new(Metrics::new());
     let readiness = Readiness::new();
@@ -226,12 +237,14 @@ pub async fn start(config: Arc<Config>) -> Result<Running, AppError> {
         })
     })?;
 
+    let (closed_tx, closed_rx) = mpsc::channel(CLOSED_NOTICES);
     let observer: Arc<dyn TransportObserver> = Arc::new(MetricsObserver {
         metrics: Arc::clone(&metrics),
         listeners: infos
             .iter()
             .map(|l| (Arc::clone(&l.realm_name), l.transport))
             .collect(),
+        closed: closed_tx,
     });
     let gate: Arc<dyn crate::transport::SourceGate> = Arc::new(PolicyGate::new(
         Arc::clone(&policy),
@@ -331,14 +344,26 @@ pub async fn start(config: Arc<Config>) -> Result<Running, AppError> {
             warn!(realm, %error, "cannot watch certificate files; reload with SIGHUP");
         }
     }
-    let core = Core::new(
+    let mut core = Core::new(
         Arc::clone(&config),
         Arc::clone(&transports),
         Arc::clone(&metrics),
         local_identity(&config, &infos),
         Bytes::from(config.sip.user_agent.clone()),
-    )
-    .with_policy(Arc::clone(&policy));
+    );
+    // Peer names resolve before the first call can need them, then in the background.
+    let peer_names = Arc::new(PeerNames::default());
+    peer_names.refresh(&config, &transports).await;
+    core.set_peer_names(Arc::clone(&peer_names));
+    core.set_credentials(credentials);
+    core.set_closed_connections(closed_rx);
+    tokio::spawn(resolve::run(
+        peer_names,
+        Arc::clone(&config),
+        Arc::clone(&transports),
+        shutdown.clone(),
+    ));
+    let core = core.with_policy(Arc::clone(&policy));
     tokio::spawn(crate::policy::store::write_events(
         Arc::clone(&policy),
         policy_events,
@@ -417,6 +442,8 @@ fn local_identity(config: &Config, listeners: &[ListenerInfo]) -> LocalIdentity 
 struct MetricsObserver {
     metrics: Arc<Metrics>,
     listeners: Vec<(Arc<str>, Transport)>,
+    /// Tells the signaling task which connections closed.
+    closed: mpsc::Sender<ConnId>,
 }
 
 impl MetricsObserver {
@@ -452,10 +479,18 @@ impl TransportObserver for MetricsObserver {
         self.metrics.connection_rejected(realm, transport, reason);
     }
 
-    fn conn_closed(&self, listener: ListenerId, reason: CloseReason) {
+    fn conn_closed(&self, listener: ListenerId, conn: ConnId, reason: CloseReason) {
         let (realm, transport) = self.labels(listener);
         self.metrics
             .connection_closed(realm, transport, reason.into());
+        // Registrations made over this connection can no longer be reached. If the signaling
+        // task is too far behind to take the notice, they lapse at their (short) expiry instead.
+        if self.closed.try_send(conn).is_err() {
+            debug!(
+                ?conn,
+                "closed-connection notice dropped; bindings will expire"
+            );
+        }
     }
 
     fn tls_handshake_failed(&self, listener: ListenerId) {

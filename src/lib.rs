@@ -13,12 +13,14 @@
 //! | module | kind | purpose |
 //! |---|---|---|
 //! | [`sip`] | pure | SIP messages: framing, parsing, typed headers, URIs, printing, limits, validation |
+//! | [`sdp`] | pure | line-preserving SDP parser, typed media views, per-leg offer/answer rewriter |
 //! | [`config`] | pure | TOML configuration model, defaults and `validate()` reporting every problem |
 //! | [`error`] | pure | the one place where errors map to a SIP status, a side and a metric reason |
 //! | [`metrics`] | pure families, shell HTTP | Prometheus metric families and `/metrics`, `/healthz`, `/readyz` |
 //! | [`policy`] | pure evaluation, shell reload | ACLs, rate limits, flood and scanner bans, toll fraud, security events |
 //! | [`tls`] | shell | rustls server/client configurations, mutual TLS, certificate hot reload |
 //! | [`transport`] | shell (+ pure routing) | UDP/TCP/TLS listeners, framing, connection table, response routing |
+//! | [`nat`] | pure | far-end NAT detection (Via, Contact and SDP against the observed source) |
 //! | [`b2bua`] | pure decisions, shell task | edge pipeline and the signaling task over the transaction layer |
 //! | [`app`] | shell | composition root: config → listeners and tasks; graceful shutdown, SIGHUP reload |
 //!
@@ -29,8 +31,11 @@ pub mod app;
 pub mod b2bua;
 pub mod config;
 pub mod error;
+pub mod media;
 pub mod metrics;
+pub mod nat;
 pub mod policy;
+pub mod sdp;
 pub mod sip;
 pub mod tls;
 pub mod transport;

@@ -80,6 +80,12 @@ fn check_config(file: &Path) -> ExitCode {
     let Some(config) = load_or_report(file) else {
         return ExitCode::FAILURE;
     };
+    if let Err(errors) = sbc::b2bua::credentials::CredentialStore::load(&config.peers) {
+        for error in errors {
+            eprintln!("{}: {error}", file.display());
+        }
+        return ExitCode::FAILURE;
+    }
     let policy = match sbc::policy::load_dir(&config.policy_dir, &sbc::policy::Known::of(&config)) {
         Ok(policy) => policy,
         Err(errors) => {

@@ -186,7 +186,7 @@ impl Core {
             .map(|i| i as ListenerId)
     }
 
-    fn leg_identity(&self, listener: ListenerId) -> Option<LegIdentity> {
+    pub(crate) fn leg_identity(&self, listener: ListenerId) -> Option<LegIdentity> {
         let info = self.transports.listener(listener)?;
         let realm = self.config.realms.get(info.realm)?;
         Some(identity(
@@ -201,7 +201,7 @@ impl Core {
         self.config.peers.iter().find_map(|p| {
             p.addresses
                 .iter()
-                .any(|a| matches!(a.host, ConfigHost::Ip(ip) if ip == remote.ip()))
+                .any(|a| self.peer_names.matches(&a.host, remote.ip()))
                 .then_some(p.name.as_str())
         })
     }
@@ -385,15 +385,25 @@ impl Core {
         a_listener: ListenerId,
     ) -> Result<(CallPlan, Target), u16> {
         let peer = self.config.peer(&candidate.peer).ok_or(500u16)?;
-        let ConfigHost::Ip(peer_ip) = candidate.address.host else {
-            // Peers are addressed by IP until DNS resolution (RFC 3263) is in place.
-            debug!(peer = %candidate.peer, "peer address is a host name; not resolvable here");
-            return Err(503);
-        };
         let transport = candidate.address.transport;
         let b_listener = self.listener_for(&peer.realm, transport).ok_or(503u16)?;
+        let local = self
+            .transports
+            .listener(b_listener)
+            .ok_or(503u16)?
+            .local
+            .ip();
+        let Some(peer_ip) = self.peer_names.address(&candidate.address.host, local) else {
+            debug!(peer = %candidate.peer, "peer host name not resolved (yet)");
+            return Err(503);
+        };
         let remote = SocketAddr::new(peer_ip, candidate.address.port);
-        let mut b_uri = SipUri::new(Host::from(peer_ip), Some(remote.port()));
+        // A peer configured by name sees its name in the Request-URI, as it would from a proxy.
+        let uri_host = match &candidate.address.host {
+            ConfigHost::Name(name) => Host::Name(Bytes::from(name.clone())),
+            ConfigHost::Ip(_) => Host::from(peer_ip),
+        };
+        let mut b_uri = SipUri::new(uri_host, Some(remote.port()));
         b_uri.set_user(user.map(|u| Bytes::from(u.to_owned())));
         if transport != Transport::Udp {
             b_uri.params_mut().set(
@@ -401,13 +411,14 @@ impl Core {
                 Some(Bytes::from(transport.as_str().to_ascii_lowercase())),
             );
         }
-        let plan = self.build_plan(
+        let mut plan = self.build_plan(
             invite,
             a_listener,
             b_listener,
             Uri::Sip(b_uri.clone()),
             NameAddr::new(Uri::Sip(b_uri)),
         )?;
+        plan.credentials = self.credentials.get(&peer.name).cloned();
         let b = Target {
             listener: b_listener,
             transport,
@@ -452,6 +463,7 @@ impl Core {
             headers: HeaderPolicy::default(),
             user_agent: Bytes::from(self.config.sip.user_agent.clone()),
             allow_refer: false,
+            credentials: None,
         })
     }
 

@@ -368,6 +368,7 @@ mod tests {
             addresses: addresses.iter().map(|a| a.parse().unwrap()).collect(),
             credentials_file: None,
             options_ping_interval: interval.map(secs),
+            registration: None,
         }
     }
 

@@ -5,18 +5,27 @@
 //! - [`route`] (pure): which peer (and address, in failover order) a request goes to;
 //!   [`health`] (pure): peer up/down from OPTIONS probes and call outcomes;
 //! - [`registrar`] (pure): registration relay state (bindings per flow, caching);
+//! - [`credentials`]: peer credentials files, for answering trunk digest challenges;
+//! - [`registrant`] (pure + glue): the SBC's own registrations with trunks;
+//! - [`resolve`] (shell): peer host names resolved in the background;
+//! - [`keepalive`] (glue): keep-alives to registered phones, bindings withdrawn at the PBX;
 //! - [`pipeline`] (pure): what the SBC answers itself (OPTIONS to the SBC → 200; requests it
 //!   does not handle → 501);
 //! - [`task`] and [`calls`] (shell): the signaling task — transaction layer, call table, timers.
 
 pub mod call;
 pub mod calls;
+pub mod credentials;
 pub mod health;
+pub mod keepalive;
 pub mod pipeline;
 pub mod policy;
 pub mod probe;
 mod random;
 pub mod register;
+pub mod registrant;
 pub mod registrar;
+mod request;
+pub mod resolve;
 pub mod route;
 pub mod task;

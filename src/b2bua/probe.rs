@@ -5,12 +5,12 @@
 //! error or 408/503 counts as a failure. `sbc_peer_up{peer}` follows the result.
 
 use crate::b2bua::health::{AddressKey, HealthView};
-use crate::b2bua::random::{self, encode, hex};
+use crate::b2bua::random::{self, hex};
+use crate::b2bua::request;
 use crate::b2bua::task::Core;
-use crate::config::Host as ConfigHost;
 use crate::metrics::labels::TransactionKind;
-use crate::sip::header::{CSeq, HeaderName, NameAddr, Via};
-use crate::sip::message::{Header, Headers, Message, RequestLine, SIP_2_0, StartLine};
+use crate::sip::header::{CSeq, NameAddr, Via};
+use crate::sip::message::Message;
 use crate::sip::method::Method;
 use crate::sip::transaction::{TxKey, branch_from};
 use crate::sip::uri::{Host, SipUri, Uri};
@@ -33,11 +33,6 @@ impl Core {
     /// Sends every probe that is due.
     pub(crate) fn send_probes(&mut self, now: Instant) {
         for probe in self.health.due_probes(now) {
-            let ConfigHost::Ip(ip) = probe.address.host else {
-                // Peers are addressed by IP until DNS resolution is in place.
-                self.health.on_probe_result(&probe.key, false, now);
-                continue;
-            };
             let Some(peer) = self.config.peer(&probe.key.peer) else {
                 continue;
             };
@@ -48,6 +43,14 @@ impl Core {
                 continue;
             };
             let info = &self.transports.listeners()[listener];
+            let Some(ip) = self
+                .peer_names
+                .address(&probe.address.host, info.local.ip())
+            else {
+                // A name that never resolved: the peer cannot be reached.
+                self.health.on_probe_result(&probe.key, false, now);
+                continue;
+            };
             let remote = SocketAddr::new(ip, probe.address.port);
             let request = options_request(
                 info.local,
@@ -114,39 +117,9 @@ fn options_request(
     let mut from = NameAddr::new(Uri::Sip(SipUri::new(local_host, Some(local.port()))));
     from.set_tag(Bytes::from(hex(&random::bytes::<8>())));
     let to = NameAddr::new(target.clone());
-    let mut headers = Headers::with_capacity(9);
-    headers.push(Header::new(HeaderName::Via, encode(&via, Via::write_to)));
-    headers.push(Header::new(
-        HeaderName::MaxForwards,
-        Bytes::from_static(b"70"),
-    ));
-    headers.push(Header::new(
-        HeaderName::From,
-        encode(&from, NameAddr::write_to),
-    ));
-    headers.push(Header::new(HeaderName::To, encode(&to, NameAddr::write_to)));
-    headers.push(Header::new(
-        HeaderName::CallId,
-        Bytes::from(format!("{}@{}", hex(&random::bytes::<12>()), local.ip())),
-    ));
-    headers.push(Header::new(
-        HeaderName::CSeq,
-        encode(&CSeq::new(1, Method::Options), CSeq::write_to),
-    ));
-    headers.push(Header::new(HeaderName::UserAgent, user_agent));
-    headers.push(Header::new(
-        HeaderName::ContentLength,
-        Bytes::from_static(b"0"),
-    ));
-    Message {
-        start: StartLine::Request(RequestLine {
-            method: Method::Options,
-            uri: encode(&target, Uri::write_to),
-            version: Bytes::from_static(SIP_2_0),
-        }),
-        headers,
-        body: Bytes::new(),
-    }
+    let call_id = Bytes::from(format!("{}@{}", hex(&random::bytes::<12>()), local.ip()));
+    let headers = request::base_headers(&via, &from, &to, call_id, &CSeq::new(1, Method::Options));
+    request::finish(Method::Options, &target, headers, &user_agent)
 }
 
 #[cfg(test)]

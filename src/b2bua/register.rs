@@ -5,18 +5,18 @@
 //! phone's identifiers crosses), and Contacts `<sip:KEY@sbc>` whose opaque key finds the binding
 //! again. Digest challenges (401/407) and the phone's credentials pass through untouched.
 
+use crate::b2bua::keepalive::Upstream;
 use crate::b2bua::random::{self, encode, hex};
 use crate::b2bua::registrar::{Decision, ForwardContact};
 use crate::b2bua::route::{self, RouteDecision, Source};
 use crate::b2bua::task::Core;
-use crate::config::Host as ConfigHost;
 use crate::metrics::labels::{RegistrationResult, TransactionKind};
 use crate::sip::header::{Contact, HeaderName, NameAddr, Via};
 use crate::sip::message::{Header, Headers, Message, RequestLine, SIP_2_0, StartLine};
 use crate::sip::method::Method;
 use crate::sip::transaction::{TxKey, branch_from};
 use crate::sip::uri::{Host, SipUri, Uri};
-use crate::transport::Target;
+use crate::transport::{ConnId, Target};
 use aws_lc_rs::digest::{SHA256, digest};
 use bytes::{Bytes, BytesMut};
 use std::collections::HashMap;
@@ -30,6 +30,8 @@ pub(crate) struct PendingRegister {
     request: Message,
     from: Target,
     sent: Vec<ForwardContact>,
+    /// Where the relayed REGISTER went, and its wire form (to withdraw the bindings later).
+    upstream: Upstream,
 }
 
 /// Relayed REGISTERs by the SBC's client transaction.
@@ -69,13 +71,15 @@ impl Core {
         let Some(candidate) = candidate else {
             return self.reply(&key, &request, &from, 404, Vec::new());
         };
-        let ConfigHost::Ip(ip) = candidate.address.host else {
-            return self.reply(&key, &request, &from, 503, Vec::new());
-        };
         let Some(peer) = self.config.peer(&candidate.peer) else {
             return;
         };
         let Some(listener) = self.listener_for(&peer.realm, candidate.address.transport) else {
+            return self.reply(&key, &request, &from, 503, Vec::new());
+        };
+        let local_ip = self.transports.listener(listener).map(|l| l.local.ip());
+        let Some(ip) = local_ip.and_then(|l| self.peer_names.address(&candidate.address.host, l))
+        else {
             return self.reply(&key, &request, &from, 503, Vec::new());
         };
         let reliable = from.reliable();
@@ -112,6 +116,10 @@ impl Core {
                     conn: None,
                 };
                 let to_reliable = target.reliable();
+                let upstream = Upstream {
+                    target: target.clone(),
+                    register: relayed.to_bytes(),
+                };
                 match self.layer.send_request(relayed, target, to_reliable, now) {
                     Ok(tx) => {
                         self.started(&tx, TransactionKind::ClientNonInvite);
@@ -122,6 +130,7 @@ impl Core {
                                 request,
                                 from,
                                 sent,
+                                upstream,
                             },
                         );
                     }
@@ -132,6 +141,45 @@ impl Core {
                 }
             }
         }
+    }
+
+    /// A TCP/TLS connection closed: the phones registered over it cannot be reached any more,
+    /// so their bindings go (RFC 5626 §4.4.1 treats a failed flow the same way). Calls the PBX
+    /// then places to them get `480` instead of waiting for a flow that is gone.
+    pub(crate) fn connection_closed(&mut self, conn: ConnId, now: Instant) {
+        let gone = self.registrar.remove_where(|flow| flow.conn == Some(conn));
+        for binding in &gone {
+            debug!(aor = %binding.aor, "connection closed; binding removed");
+        }
+        if !gone.is_empty() {
+            self.metrics.registrations_active(self.registrar.len());
+            self.bindings_gone(gone, now);
+        }
+    }
+
+    /// The PBX accepted `pending`: watch its new and refreshed bindings (keep-alives, and what
+    /// withdraws them later), forget the removed ones.
+    fn watch_bindings(&mut self, pending: &PendingRegister, now: Instant) {
+        let source = pending.from.remote;
+        let stream = pending.from.reliable();
+        let nat = crate::nat::detect(&pending.request, source, !stream).behind_nat();
+        for contact in &pending.sent {
+            match contact {
+                ForwardContact::Binding { key, expires: 0 } => {
+                    self.watch.forget(key);
+                }
+                ForwardContact::Binding { key, .. } => {
+                    self.watch
+                        .track(key.clone(), nat, stream, pending.upstream.clone(), now);
+                }
+                ForwardContact::RemoveAll => {
+                    let registrar = &self.registrar;
+                    self.watch.retain(|k| registrar.lookup(k).is_some());
+                }
+            }
+        }
+        self.metrics
+            .registrations_behind_nat(self.watch.behind_nat());
     }
 
     /// The answer (or, with `None`, the timeout) of a relayed REGISTER; false when `key` is not
@@ -167,6 +215,7 @@ impl Core {
                     .on_pbx_response(&pending.sent, response, reliable, now)
                 {
                     Some(expires) => {
+                        self.watch_bindings(&pending, now);
                         let contacts = phone_contacts(&pending.request, expires);
                         self.reply(
                             &pending.phone_tx,

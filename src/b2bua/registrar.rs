@@ -360,12 +360,30 @@ impl<F: Clone + PartialEq> Registrar<F> {
             .collect()
     }
 
+    /// Removes the binding with `key`.
+    pub fn remove_key(&mut self, key: &[u8]) -> Option<Binding<F>> {
+        self.bindings.remove(key)
+    }
+
     /// Removes every binding on `flow` (its connection closed, or its keep-alives failed).
     pub fn remove_flow(&mut self, flow: &F) -> Vec<Binding<F>> {
         let dead: Vec<Bytes> = self
             .bindings
             .values()
             .filter(|b| b.flow == *flow)
+            .map(|b| b.key.clone())
+            .collect();
+        dead.iter()
+            .filter_map(|k| self.bindings.remove(k))
+            .collect()
+    }
+
+    /// Removes every binding whose flow `on_conn` says is on the closed connection.
+    pub fn remove_where(&mut self, mut on_conn: impl FnMut(&F) -> bool) -> Vec<Binding<F>> {
+        let dead: Vec<Bytes> = self
+            .bindings
+            .values()
+            .filter(|b| on_conn(&b.flow))
             .map(|b| b.key.clone())
             .collect();
         dead.iter()

@@ -7,17 +7,22 @@
 use crate::app::Shutdown;
 use crate::b2bua::call::CallEvent;
 use crate::b2bua::calls::Calls;
+use crate::b2bua::credentials::CredentialStore;
 use crate::b2bua::health::{HealthPolicy, PeerHealthTable};
+use crate::b2bua::keepalive::Upstream;
 use crate::b2bua::pipeline::{self, LocalIdentity, Reply};
 use crate::b2bua::probe::Probes;
 use crate::b2bua::random;
 use crate::b2bua::register::PendingRegisters;
+use crate::b2bua::registrant::Registrants;
 use crate::b2bua::registrar::{Registrar, RegistrarConfig};
+use crate::b2bua::resolve::PeerNames;
 use crate::config::Config;
 use crate::config::Transport;
 use crate::error::SipError;
 use crate::metrics::Metrics;
 use crate::metrics::labels::{Direction, DropReason, TimerLabel, TransactionKind};
+use crate::nat::Watch;
 use crate::sip::header::HeaderName;
 use crate::sip::message::{Header, Message};
 use crate::sip::method::Method;
@@ -25,7 +30,7 @@ use crate::sip::response::error_response;
 use crate::sip::transaction::{CancelTarget, Timer, Timers, TransactionLayer, TxEvent, TxKey};
 use crate::sip::validate::Disposition;
 use crate::transport::route::{response_address, stamp_via};
-use crate::transport::{Inbound, SendError, Target, Transports};
+use crate::transport::{ConnId, Inbound, SendError, Target, Transports};
 use bytes::Bytes;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -45,6 +50,16 @@ pub struct Core {
     pub(crate) pending_registers: PendingRegisters,
     /// Per-process secret for identifiers derived from the other side's (REGISTER relay).
     pub(crate) secret: [u8; 16],
+    /// Peer credentials for digest challenges (see [`Core::set_credentials`]).
+    pub(crate) credentials: CredentialStore,
+    /// The SBC's own registrations with trunks.
+    pub(crate) registrants: Registrants,
+    /// Addresses of peers configured by host name.
+    pub(crate) peer_names: Arc<PeerNames>,
+    /// Registered flows watched with keep-alives, and what withdraws them at the PBX.
+    pub(crate) watch: Watch<Upstream>,
+    /// Keep-alives in flight: transaction → binding key.
+    pub(crate) pings: HashMap<TxKey, Bytes>,
     identity: LocalIdentity,
     pub(crate) server: Bytes,
     /// Kind of every live transaction, for the active gauge and timeout labels.
@@ -53,6 +68,8 @@ pub struct Core {
     pending_invites: HashMap<TxKey, Message>,
     /// Where connection tasks report a send that failed after the fact.
     failed: Option<mpsc::Sender<TxKey>>,
+    /// Connections that closed (their registrations are gone with them).
+    closed: Option<mpsc::Receiver<ConnId>>,
     /// Edge policy state, when a policy is in force ([`Core::with_policy`]).
     pub(crate) policy: Option<crate::b2bua::policy::PolicyHooks>,
 }
@@ -63,6 +80,14 @@ const FAILED_SENDS: usize = 1024;
 /// Current time on the runtime's clock (virtual under `tokio::time::pause`).
 fn now() -> std::time::Instant {
     tokio::time::Instant::now().into_std()
+}
+
+/// The next closed connection, or never when nothing reports them.
+async fn next_closed(closed: &mut Option<mpsc::Receiver<ConnId>>) -> Option<ConnId> {
+    match closed {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
 }
 
 /// A fresh To tag: 64 random bits, hex.
@@ -90,9 +115,20 @@ impl Core {
             health: PeerHealthTable::new(&config.peers, HealthPolicy::default(), now()),
             calls: Calls::default(),
             probes: Probes::default(),
-            registrar: Registrar::new(RegistrarConfig::default()),
+            registrar: Registrar::new(RegistrarConfig {
+                phone_expiry_udp: config.registration.phone_expiry_udp,
+                phone_expiry_stream: config.registration.phone_expiry_stream,
+                pbx_expiry: config.registration.pbx_expiry,
+                max_per_aor: config.registration.max_per_aor,
+                max_bindings: config.registration.max_bindings,
+            }),
+            watch: Watch::new(config.registration.keepalive_interval),
+            pings: HashMap::new(),
             pending_registers: PendingRegisters::default(),
             secret: random::bytes(),
+            credentials: CredentialStore::default(),
+            registrants: Registrants::default(),
+            peer_names: Arc::default(),
             config,
             transports,
             metrics,
@@ -101,8 +137,25 @@ impl Core {
             kinds: HashMap::new(),
             pending_invites: HashMap::new(),
             failed: None,
+            closed: None,
             policy: None,
         }
+    }
+
+    /// Sets the peer credentials used to answer digest challenges.
+    pub fn set_credentials(&mut self, credentials: CredentialStore) {
+        self.registrants = Registrants::from_config(&self.config, &credentials, now());
+        self.credentials = credentials;
+    }
+
+    /// Sets where the addresses of peers configured by host name are looked up.
+    pub fn set_peer_names(&mut self, names: Arc<PeerNames>) {
+        self.peer_names = names;
+    }
+
+    /// Sets where the transports report closed connections.
+    pub fn set_closed_connections(&mut self, closed: mpsc::Receiver<ConnId>) {
+        self.closed = Some(closed);
     }
 
     /// Number of live transactions.
@@ -119,11 +172,15 @@ impl Core {
     pub async fn run(mut self, mut inbound: mpsc::Receiver<Inbound>, mut shutdown: Shutdown) {
         let (failed_tx, mut failed_rx) = mpsc::channel(FAILED_SENDS);
         self.failed = Some(failed_tx);
+        let mut closed = self.closed.take();
         loop {
             let deadline = [
                 self.layer.poll_timeout(),
                 self.calls.next_deadline(),
                 self.next_probe(),
+                self.registrants.next_due(),
+                self.watch.next_due(),
+                self.registrar.poll_timeout(),
                 self.policy_deadline(),
             ]
             .into_iter()
@@ -148,10 +205,18 @@ impl Core {
                     self.call_timers(now);
                     self.send_probes(now);
                     self.policy_housekeeping(now);
-                    for gone in self.registrar.expire(now) {
-                        debug!(aor = %gone.aor, "registration expired");
+                    self.send_registrations(now);
+                    self.send_keepalives(now);
+                    let gone = self.registrar.expire(now);
+                    for binding in &gone {
+                        debug!(aor = %binding.aor, "registration expired");
                     }
+                    self.bindings_gone(gone, now);
                     self.metrics.registrations_active(self.registrar.len());
+                    self.flush(false);
+                }
+                Some(conn) = next_closed(&mut closed) => {
+                    self.connection_closed(conn, now());
                     self.flush(false);
                 }
                 Some(key) = failed_rx.recv() => {
@@ -429,6 +494,10 @@ impl Core {
                 if self.probe_result(&key, response.status(), now) => {}
             TxEvent::Response { key, response }
                 if self.register_response(&key, Some(&response), now) => {}
+            TxEvent::Response { key, response }
+                if self.registrant_result(&key, Some(&response), now) => {}
+            TxEvent::Response { key, response }
+                if self.keepalive_result(&key, response.status(), now) => {}
             TxEvent::Response { key, response } => match self.calls.by_tx(&key) {
                 Some((id, leg)) => self.call_event(
                     id,
@@ -446,7 +515,11 @@ impl Core {
                 if let (Some(kind), Some(label)) = (self.kinds.get(&key), timer_label(timer)) {
                     self.metrics.transaction_timeout(*kind, label);
                 }
-                if self.probe_result(&key, None, now) || self.register_response(&key, None, now) {
+                if self.probe_result(&key, None, now)
+                    || self.register_response(&key, None, now)
+                    || self.registrant_result(&key, None, now)
+                    || self.keepalive_result(&key, None, now)
+                {
                     return;
                 }
                 if let Some((id, leg)) = self.calls.by_tx(&key) {
@@ -455,7 +528,11 @@ impl Core {
             }
             TxEvent::TransportError { key } => {
                 debug!(?key, "transport error on a transaction");
-                if self.probe_result(&key, None, now) || self.register_response(&key, None, now) {
+                if self.probe_result(&key, None, now)
+                    || self.register_response(&key, None, now)
+                    || self.registrant_result(&key, None, now)
+                    || self.keepalive_result(&key, None, now)
+                {
                     return;
                 }
                 if let Some((id, leg)) = self.calls.by_tx(&key) {

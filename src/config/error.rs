@@ -129,6 +129,12 @@ pub enum Problem {
     /// A realm or peer name with characters that do not belong in logs and metric labels.
     #[error("invalid name {0:?}: use 1-64 letters, digits, '-' or '_'")]
     InvalidName(String),
+    /// A SIP user or domain that cannot be put into a URI.
+    #[error("invalid value {0:?} for a SIP URI part")]
+    InvalidUser(String),
+    /// `failover_peers` on a route that does not send to a peer.
+    #[error("failover_peers needs to_peer")]
+    FailoverWithoutPeer,
     /// A realm or peer name used twice.
     #[error("duplicate name {name:?} (first used at {first})")]
     DuplicateName {

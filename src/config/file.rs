@@ -30,6 +30,8 @@ pub struct ConfigFile {
     pub policy_dir: Option<PathBuf>,
     /// `[log]`: log format and filter.
     pub log: LogFile,
+    /// `[registration]`: the registration relay.
+    pub registration: super::registration::RegistrationFile,
 }
 
 /// `[[realms]]`: one network side with its own listeners, addresses and media range.
@@ -92,6 +94,24 @@ pub struct PeerFile {
     pub credentials_file: Option<PathBuf>,
     /// Seconds between OPTIONS keepalives. Default: no keepalives.
     pub options_ping_interval_secs: Option<i64>,
+    /// `[peers.registration]`: register the SBC with this peer (a trunk). Default: none.
+    pub registration: Option<RegistrationFile>,
+}
+
+/// `[peers.registration]`: the SBC's own registration with a peer.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct RegistrationFile {
+    /// The user part of the address-of-record, e.g. the trunk account. Required.
+    pub user: Option<String>,
+    /// The host part of the address-of-record (the trunk's domain). Default: the peer's first
+    /// address.
+    pub domain: Option<String>,
+    /// Requested registration lifetime in seconds. Default: 3600.
+    pub expires_secs: Option<i64>,
+    /// First retry delay after a failed registration, doubled per failure up to 600 s.
+    /// Default: 30.
+    pub retry_secs: Option<i64>,
 }
 
 /// `[[routes]]`: one routing rule.
@@ -116,6 +136,8 @@ pub struct RouteFile {
     pub strip: Option<i64>,
     /// Text put in front of the user after stripping. Default: empty.
     pub prepend: Option<String>,
+    /// Peers tried, in order, when every address of `to_peer` failed. Default: none.
+    pub failover_peers: Vec<String>,
 }
 
 /// `[sip]`: timers and identity.

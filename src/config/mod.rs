@@ -51,6 +51,7 @@ pub mod address;
 pub mod error;
 pub mod file;
 pub mod model;
+pub mod registration;
 pub mod validate;
 
 #[cfg(test)]
@@ -66,6 +67,7 @@ pub use model::{
     ClientAuth, LogConfig, LogFormat, MediaConfig, MetricsConfig, Peer, Realm, Route, RouteTarget,
     SipConfig, SipLimits, SrtpMode, TlsConfig, TransportConfig,
 };
+pub use registration::RegistrationConfig;
 pub use validate::validate;
 
 use file::ConfigFile;
@@ -90,6 +92,8 @@ pub struct Config {
     pub policy_dir: PathBuf,
     /// Log format and filter.
     pub log: LogConfig,
+    /// The registration relay's lifetimes, bounds and keep-alives.
+    pub registration: RegistrationConfig,
 }
 
 impl Config {

@@ -118,6 +118,21 @@ pub struct Peer {
     pub credentials_file: Option<PathBuf>,
     /// OPTIONS keepalive interval. Default: none (no keepalives).
     pub options_ping_interval: Option<Duration>,
+    /// The SBC's own registration with this peer. Default: none.
+    pub registration: Option<PeerRegistration>,
+}
+
+/// The SBC registering itself with a peer (a trunk that expects a REGISTER).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerRegistration {
+    /// The address-of-record's user part.
+    pub user: String,
+    /// The address-of-record's host part; `None`: the peer's first address.
+    pub domain: Option<String>,
+    /// Requested lifetime.
+    pub expires: Duration,
+    /// First retry delay after a failure (doubled per failure, at most 600 s).
+    pub retry: Duration,
 }
 
 /// One routing rule; rules are tried in order and the first match wins.
@@ -137,6 +152,9 @@ pub struct Route {
     pub strip: usize,
     /// Text put in front of the user after stripping. Default: empty.
     pub prepend: String,
+    /// Peers tried in order after every address of the target peer failed (408, 503, timeout
+    /// or transport error) or is down. Only with a peer target. Default: none.
+    pub failover_peers: Vec<String>,
 }
 
 impl Route {
@@ -317,6 +335,7 @@ mod tests {
             target: RouteTarget::Peer("pbx".into()),
             strip,
             prepend: prepend.into(),
+            failover_peers: Vec::new(),
         };
         let cases = [
             (0, "", "1001", "1001"),

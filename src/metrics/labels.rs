@@ -251,6 +251,24 @@ pub enum ReloadResult {
 
 label_words!(ReloadResult { Ok => "ok", Error => "error" });
 
+/// What happened to a keep-alive OPTIONS to a registered phone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum KeepaliveResult {
+    /// Sent over the phone's flow.
+    Sent,
+    /// No response: the flow is dead and the binding was removed.
+    Failed,
+}
+
+label_words!(KeepaliveResult { Sent => "sent", Failed => "failed" });
+
+/// Labels of `sbc_keepalives_total`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+#[allow(missing_docs)] // the fields are the labels
+pub struct KeepaliveLabels {
+    pub result: KeepaliveResult,
+}
+
 /// Labels of `sbc_sip_requests_total`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
 #[allow(missing_docs)] // the fields are the labels

@@ -29,7 +29,8 @@ use labels::{
     TimeoutLabels, TimerLabel, TransactionKind,
 };
 use labels::{
-    PeerLabels, PeerStatusLabels, RegistrationLabels, RegistrationResult, SetupStage, StageLabels,
+    KeepaliveLabels, KeepaliveResult, PeerLabels, PeerStatusLabels, RegistrationLabels,
+    RegistrationResult, SetupStage, StageLabels,
 };
 
 /// The content type of [`Metrics::encode`]'s output.
@@ -61,8 +62,12 @@ pub struct Metrics {
     calls_active: Gauge,
     call_setup: Family<StageLabels, Histogram, fn() -> Histogram>,
     peer_up: Family<PeerLabels, Gauge>,
+    trunk_registered: Family<PeerLabels, Gauge>,
     registrations_active: Gauge,
     registrations: Family<RegistrationLabels, Counter>,
+    registrations_behind_nat: Gauge,
+    keepalives: Family<KeepaliveLabels, Counter>,
+    bindings_withdrawn: Counter,
     policy: policy::PolicyMetrics,
 }
 
@@ -180,10 +185,30 @@ impl Metrics {
                 names::PEER_UP,
                 "Whether a peer has an available address (1) or none (0)",
             ),
+            trunk_registered: family(
+                &mut r,
+                names::TRUNK_REGISTERED,
+                "Whether the SBC's registration with a trunk is in force (1) or not (0)",
+            ),
             registrations_active: family(
                 &mut r,
                 names::REGISTRATIONS_ACTIVE,
                 "Phone registrations held by the registration relay",
+            ),
+            registrations_behind_nat: family(
+                &mut r,
+                names::REGISTRATIONS_BEHIND_NAT,
+                "Phone registrations that came from behind a NAT",
+            ),
+            keepalives: family(
+                &mut r,
+                names::KEEPALIVES,
+                "Keep-alive OPTIONS to registered phones, sent and failed",
+            ),
+            bindings_withdrawn: family(
+                &mut r,
+                names::BINDINGS_WITHDRAWN,
+                "Phone bindings withdrawn at the PBX after they went",
             ),
             registrations: family(
                 &mut r,
@@ -274,6 +299,15 @@ impl Metrics {
             .set(i64::from(up));
     }
 
+    /// Sets whether the SBC's registration with `peer` is in force.
+    pub fn trunk_registered(&self, peer: &str, registered: bool) {
+        self.trunk_registered
+            .get_or_create(&PeerLabels {
+                peer: peer.to_owned(),
+            })
+            .set(i64::from(registered));
+    }
+
     /// Counts a phone's REGISTER by outcome and sets the number of bindings held.
     pub fn registration(&self, result: RegistrationResult, bindings: usize) {
         self.registrations
@@ -286,6 +320,29 @@ impl Metrics {
     pub fn registrations_active(&self, bindings: usize) {
         self.registrations_active
             .set(i64::try_from(bindings).unwrap_or(i64::MAX));
+    }
+
+    /// Sets the number of phone registrations that came from behind a NAT.
+    pub fn registrations_behind_nat(&self, bindings: usize) {
+        self.registrations_behind_nat
+            .set(i64::try_from(bindings).unwrap_or(i64::MAX));
+    }
+
+    /// Counts a keep-alive sent (`true`) or failed (`false`).
+    pub fn keepalive(&self, sent: bool) {
+        let result = if sent {
+            KeepaliveResult::Sent
+        } else {
+            KeepaliveResult::Failed
+        };
+        self.keepalives
+            .get_or_create(&KeepaliveLabels { result })
+            .inc();
+    }
+
+    /// Counts a binding withdrawn at the PBX.
+    pub fn binding_withdrawn(&self) {
+        self.bindings_withdrawn.inc();
     }
 
     /// Calls in progress.

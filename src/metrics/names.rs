@@ -74,12 +74,25 @@ pub const CALLS_ACTIVE: &str = "sbc_calls_active";
 /// Phone registrations held by the registration relay.
 pub const REGISTRATIONS_ACTIVE: &str = "sbc_registrations_active";
 
+/// Phone registrations whose REGISTER looked NAT'd (Via, Contact or SDP against the source).
+pub const REGISTRATIONS_BEHIND_NAT: &str = "sbc_registrations_behind_nat";
+
+/// Keep-alive OPTIONS to registered phones, sent and failed (no response: binding removed).
+pub const KEEPALIVES: &str = "sbc_keepalives";
+
+/// Phone bindings withdrawn at the PBX after they went (keep-alives failed, connection closed,
+/// phone stopped refreshing).
+pub const BINDINGS_WITHDRAWN: &str = "sbc_bindings_withdrawn";
+
 /// REGISTERs from phones by outcome: relayed to the PBX, answered from cache, or rejected.
 pub const REGISTRATIONS: &str = "sbc_registrations";
 
 /// Whether a peer has at least one address available (1) or none (0), from OPTIONS probes and
 /// call outcomes.
 pub const PEER_UP: &str = "sbc_peer_up";
+
+/// Whether the SBC's own registration with a trunk is in force (1) or not (0).
+pub const TRUNK_REGISTERED: &str = "sbc_trunk_registered";
 
 /// Time from the caller's INVITE to the first ringing (180/183) and to the answer (2xx).
 pub const CALL_SETUP_SECONDS: &str = "sbc_call_setup_seconds";
@@ -124,7 +137,11 @@ pub const ALL: &[&str] = &[
     CALLS_ACTIVE,
     CALL_SETUP_SECONDS,
     PEER_UP,
+    TRUNK_REGISTERED,
     REGISTRATIONS_ACTIVE,
+    REGISTRATIONS_BEHIND_NAT,
+    KEEPALIVES,
+    BINDINGS_WITHDRAWN,
     REGISTRATIONS,
     POLICY_DECISIONS,
     POLICY_RELOAD,

@@ -18,6 +18,11 @@ fn sample(text: &str, series: &str) -> Option<String> {
 /// Puts one sample into every family.
 pub(super) fn touch_all(m: &Metrics) {
     m.peer_up("pbx", true);
+    m.trunk_registered("trunk", true);
+    m.registrations_behind_nat(2);
+    m.keepalive(true);
+    m.keepalive(false);
+    m.binding_withdrawn();
     m.registration(crate::metrics::labels::RegistrationResult::Relayed, 1);
     m.call_started("pbx");
     m.call_ringing(std::time::Duration::from_millis(50));

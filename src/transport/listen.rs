@@ -89,10 +89,11 @@ pub async fn accept_loop(
             match kind {
                 StreamKind::Tcp => {
                     let registration = ctx.table.register(permit, listener, remote, tx);
+                    let id = registration.id;
                     observer.conn_accepted(listener);
                     let reason =
                         conn::drive(socket, remote, registration, rx, ctx.conn, shutdown).await;
-                    observer.conn_closed(listener, reason);
+                    observer.conn_closed(listener, id, reason);
                 }
                 StreamKind::Tls(config) => {
                     let Some(stream) = handshake(socket, &config, ctx.handshake_timeout).await
@@ -102,10 +103,11 @@ pub async fn accept_loop(
                         return;
                     };
                     let registration = ctx.table.register(permit, listener, remote, tx);
+                    let id = registration.id;
                     observer.conn_accepted(listener);
                     let reason =
                         conn::drive(stream, remote, registration, rx, ctx.conn, shutdown).await;
-                    observer.conn_closed(listener, reason);
+                    observer.conn_closed(listener, id, reason);
                 }
             }
         });

@@ -104,6 +104,8 @@ pub struct Transports {
     /// How each TCP/TLS listener opens connections of its own.
     outbound: Vec<Option<outbound::Outbound>>,
     conns: Arc<ConnTable>,
+    /// The DNS name each peer address was resolved from: TLS verifies it instead of the IP.
+    server_names: dashmap::DashMap<std::net::IpAddr, Arc<str>>,
 }
 
 impl Transports {
@@ -120,7 +122,21 @@ impl Transports {
             udp,
             outbound,
             conns,
+            server_names: dashmap::DashMap::new(),
         }
+    }
+
+    /// Records that `ip` was resolved from the DNS name `name`: TLS connections opened to it
+    /// verify the certificate against `name`.
+    pub fn set_server_name(&self, ip: std::net::IpAddr, name: &str) {
+        if self.server_names.get(&ip).is_none_or(|n| &**n != name) {
+            self.server_names.insert(ip, Arc::from(name));
+        }
+    }
+
+    /// The DNS name recorded for `ip`, if any.
+    pub fn server_name(&self, ip: std::net::IpAddr) -> Option<Arc<str>> {
+        self.server_names.get(&ip).map(|n| Arc::clone(&n))
     }
 
     /// Opens a TCP/TLS connection from listener `listener` to `remote` (TLS verifies
@@ -157,7 +173,11 @@ impl Transports {
             Err(SendError::NoConnection(_)) if target.transport.is_stream() => {
                 let this = Arc::clone(self);
                 tokio::spawn(async move {
-                    let result = match this.connect(target.listener, target.remote, None).await {
+                    let name = this.server_name(target.remote.ip());
+                    let result = match this
+                        .connect(target.listener, target.remote, name.as_deref())
+                        .await
+                    {
                         Ok(id) => this.conns.send(id, data),
                         Err(e) => Err(e),
                     };
@@ -273,8 +293,8 @@ pub trait TransportObserver: Send + Sync {
     fn conn_accepted(&self, listener: ListenerId);
     /// A connection was refused before any byte was read.
     fn conn_refused(&self, listener: ListenerId, reason: table::Refusal);
-    /// An accepted connection ended.
-    fn conn_closed(&self, listener: ListenerId, reason: CloseReason);
+    /// A connection (accepted or opened by the SBC) ended.
+    fn conn_closed(&self, listener: ListenerId, conn: ConnId, reason: CloseReason);
     /// A TLS handshake failed or timed out.
     fn tls_handshake_failed(&self, listener: ListenerId);
 }

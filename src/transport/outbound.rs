@@ -65,7 +65,7 @@ impl Outbound {
                 tokio::spawn(async move {
                     let observer = Arc::clone(&ctx.observer);
                     let reason = conn::drive(tcp, remote, registration, rx, ctx, shutdown).await;
-                    observer.conn_closed(listener, reason);
+                    observer.conn_closed(listener, id, reason);
                 });
                 Ok(id)
             }
@@ -97,7 +97,7 @@ impl Outbound {
                 tokio::spawn(async move {
                     let observer = Arc::clone(&ctx.observer);
                     let reason = conn::drive(stream, remote, registration, rx, ctx, shutdown).await;
-                    observer.conn_closed(listener, reason);
+                    observer.conn_closed(listener, id, reason);
                 });
                 Ok(id)
             }

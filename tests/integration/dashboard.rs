@@ -51,6 +51,11 @@ fn exposition() -> String {
     m.tls_reload("access", ReloadResult::Error);
     m.tls_certificate_expiry("access", 2_000_000_000);
     m.peer_up("pbx", false);
+    m.trunk_registered("trunk", false);
+    m.registrations_behind_nat(1);
+    m.keepalive(true);
+    m.keepalive(false);
+    m.binding_withdrawn();
     m.registration(sbc::metrics::labels::RegistrationResult::Cached, 3);
     m.call_started("pbx");
     m.call_ringing(std::time::Duration::from_millis(80));

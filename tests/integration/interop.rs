@@ -25,7 +25,7 @@ pub fn sipp() -> Option<&'static str> {
 }
 
 /// A free local port for SIPp to bind.
-fn free_port(transport: Transport) -> u16 {
+pub fn free_port(transport: Transport) -> u16 {
     match transport {
         Transport::Udp => std::net::UdpSocket::bind("127.0.0.1:0")
             .unwrap()
@@ -152,6 +152,29 @@ async fn run_pair(
     calls: u32,
     rate: u32,
 ) -> Result<(), String> {
+    run_pair_with(
+        &format!("{name}-uac.xml"),
+        &format!("{name}-uas.xml"),
+        sbc,
+        pbx_port,
+        transport,
+        calls,
+        rate,
+    )
+    .await
+}
+
+/// [`run_pair`] with the caller's and the PBX's scenario files named separately.
+pub async fn run_pair_with(
+    uac_file: &str,
+    uas_file: &str,
+    sbc: &sbc::app::Running,
+    pbx_port: u16,
+    transport: Transport,
+    calls: u32,
+    rate: u32,
+) -> Result<(), String> {
+    let name = uas_file.trim_end_matches(".xml");
     let Some(sipp) = sipp() else { return Ok(()) };
     let mode = if transport == Transport::Tcp {
         "t1"
@@ -160,10 +183,7 @@ async fn run_pair(
     };
     let dir = repo().join("tests/interop");
     let uas = Command::new(sipp)
-        .args([
-            "-sf",
-            &dir.join(format!("{name}-uas.xml")).display().to_string(),
-        ])
+        .args(["-sf", &dir.join(uas_file).display().to_string()])
         .args([
             "-i",
             "127.0.0.1",
@@ -187,14 +207,7 @@ async fn run_pair(
         .spawn()
         .map_err(|e| format!("cannot start sipp uas: {e}"))?;
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    let caller = run_scenario_at(
-        &format!("{name}-uac.xml"),
-        access(sbc, transport),
-        transport,
-        calls,
-        rate,
-    )
-    .await;
+    let caller = run_scenario_at(uac_file, access(sbc, transport), transport, calls, rate).await;
     let uas = tokio::task::spawn_blocking(move || uas.wait_with_output())
         .await
         .unwrap();
@@ -390,6 +403,21 @@ async fn nothing_of_one_side_reaches_the_other() {
     );
 }
 
+/// A SIPp UAS on `port` that answers every INVITE with 503 (stop it with `kill`).
+pub fn spawn_unavailable(sipp: &str, port: u16) -> std::process::Child {
+    let dir = repo().join("tests/interop");
+    Command::new(sipp)
+        .args([
+            "-sf",
+            &dir.join("unavailable-uas.xml").display().to_string(),
+        ])
+        .args(["-i", "127.0.0.1", "-p", &port.to_string(), "-nostdin"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("sipp")
+}
+
 /// Failover: the PBX's first address answers every INVITE with 503, the second works. Every call
 /// succeeds — the caller never sees the 503 — and the 503s were really received.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -402,17 +430,7 @@ async fn failover_to_the_next_address_on_503() {
         &format!("udp:127.0.0.1:{bad}\", \"udp:127.0.0.1:{good}"),
     )
     .await;
-    let dir = repo().join("tests/interop");
-    let mut unavailable = Command::new(sipp)
-        .args([
-            "-sf",
-            &dir.join("unavailable-uas.xml").display().to_string(),
-        ])
-        .args(["-i", "127.0.0.1", "-p", &bad.to_string(), "-nostdin"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("sipp");
+    let mut unavailable = spawn_unavailable(sipp, bad);
     let result = run_pair("call", &sbc, good, Transport::Udp, 5, 10).await;
     let metrics = harness::scrape(sbc.metrics_addr).await;
     let _ = unavailable.kill();

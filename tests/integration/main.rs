@@ -11,4 +11,6 @@ mod limits;
 mod outbound;
 mod peers;
 mod policy;
+mod registration;
 mod tls;
+mod trunk;

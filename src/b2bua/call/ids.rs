@@ -60,6 +60,17 @@ impl Ids {
         Bytes::from(b)
     }
 
+    /// Sixteen bytes for a digest client nonce on the B leg: B's share of the secret and the
+    /// counter, so each answer's nonce differs and none reveals A's identifiers.
+    pub(crate) fn nonce(&mut self) -> [u8; 16] {
+        self.counter = self.counter.wrapping_add(1);
+        let mut out = [0u8; 16];
+        out[..8].copy_from_slice(&self.secret[..8]);
+        out[8..12].copy_from_slice(self.leg_bytes(Leg::B));
+        out[12..].copy_from_slice(&self.counter.to_be_bytes());
+        out
+    }
+
     /// A fresh Via for a request sent as `local`.
     pub(crate) fn via(&mut self, leg: Leg, local: &LegIdentity) -> Via {
         let branch = self.branch(leg);

@@ -14,7 +14,7 @@ use crate::sip::response::response_to;
 use crate::sip::transaction::TxKey;
 use bytes::Bytes;
 
-use super::dialog::value;
+use super::dialog::{cancel_for, value};
 
 /// Methods whose requests carry the other side's headers that the allow-list would drop but the
 /// method cannot work without.
@@ -46,10 +46,10 @@ impl Live {
         let method = request.method().cloned().unwrap_or(Method::Ack);
         let tag = self.dialog(leg).local_tag.clone();
         if method == Method::Cancel {
-            if leg == Leg::A {
+            if leg == Leg::A && tx.with_method(Method::Invite) == self.a_tx {
                 return self.on_cancel(cx, &request, &tx);
             }
-            cx.reject(leg, &tx, &request, 481, &tag);
+            self.cancel_relayed(cx, leg, &request, &tx);
             return Flow::Continue;
         }
         if let Err(e) = self.dialog(leg).accept_request(&request) {
@@ -164,12 +164,55 @@ impl Live {
         }
         carry_body(&request, &mut out, from, &method, cx.transform);
         stamp_agent(&mut out, &cx.plan.user_agent);
+        let sent = (method == Method::Invite).then(|| out.clone());
         if let Some(key) = cx.send(to, out) {
+            if let Some(sent) = sent {
+                self.reinvites.retain(|(k, _)| self.out.contains_key(k));
+                self.reinvites.push((key.clone(), sent));
+            }
             self.out.insert(
                 key,
                 Outgoing {
                     leg: to,
                     purpose: Purpose::Relay { from, tx, request },
+                },
+            );
+        }
+    }
+
+    /// A CANCEL on `leg` for a re-INVITE the call relayed: 200 to it, and CANCEL the relayed
+    /// re-INVITE on the other leg, whose `487` then answers the cancelled one (§9.2). A CANCEL
+    /// that matches nothing gets `481`.
+    fn cancel_relayed(&mut self, cx: &mut Cx<'_>, leg: Leg, request: &Message, tx: &TxKey) {
+        let tag = self.dialog(leg).local_tag.clone();
+        let invite_tx = tx.with_method(Method::Invite);
+        let relayed = self.out.iter().find_map(|(key, o)| match &o.purpose {
+            Purpose::Relay { from, tx: t, .. } if *from == leg && *t == invite_tx => {
+                Some(key.clone())
+            }
+            _ => None,
+        });
+        let Some(key) = relayed else {
+            cx.reject(leg, tx, request, 481, &tag);
+            return;
+        };
+        cx.reject(leg, tx, request, 200, &tag);
+        let Some(sent) = self
+            .reinvites
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, m)| m.clone())
+        else {
+            return;
+        };
+        let mut cancel = cancel_for(&sent);
+        stamp_agent(&mut cancel, &cx.plan.user_agent);
+        if let Some(cancel_tx) = cx.send(leg.other(), cancel) {
+            self.out.insert(
+                cancel_tx,
+                Outgoing {
+                    leg: leg.other(),
+                    purpose: Purpose::Cancel,
                 },
             );
         }

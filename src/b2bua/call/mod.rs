@@ -23,6 +23,7 @@
 //! ```
 //! After [`Action::Ended`] the call holds nothing; it answers stray requests with 481.
 
+mod auth;
 mod dialog;
 mod event;
 mod ids;
@@ -33,6 +34,8 @@ mod setup;
 
 #[cfg(test)]
 mod testing;
+#[cfg(test)]
+mod tests_auth;
 #[cfg(test)]
 mod tests_cancel;
 #[cfg(test)]
@@ -46,6 +49,7 @@ pub use ids::{BRANCH_PREFIX, is_looped};
 pub use plan::{CallPlan, CallTimers, HeaderPolicy, LegIdentity, TIMER_C};
 pub use relay::{BodyContext, BodyTransform, map_final};
 
+use crate::sip::auth::DigestClient;
 use crate::sip::message::Message;
 use crate::sip::method::Method;
 use crate::sip::response::response_to;
@@ -139,6 +143,10 @@ struct Live {
     sent_acks: Vec<(Leg, u32, Message)>,
     rels: Vec<Rel>,
     a_rseq: u32,
+    /// Digest answers to the B-leg target's challenges.
+    auth: DigestClient,
+    /// Re-INVITEs the call relayed, as sent, while their transaction may still be cancelled.
+    reinvites: Vec<(TxKey, Message)>,
 }
 
 impl Live {

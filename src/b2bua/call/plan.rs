@@ -3,6 +3,7 @@
 //! Topology hiding (DESIGN §1.3) is enforced here by construction: only allow-listed headers
 //! cross between legs, and a fixed deny-list wins over any allow-list entry.
 
+use crate::sip::auth::Credentials;
 use crate::sip::header::{HeaderName, NameAddr};
 use crate::sip::message::Header;
 use crate::sip::uri::{Host, Uri};
@@ -158,6 +159,9 @@ pub struct CallPlan {
     pub user_agent: Bytes,
     /// Whether REFER is relayed (otherwise it is refused with 403).
     pub allow_refer: bool,
+    /// Credentials for the B-leg target: a `401`/`407` to B's INVITE is answered with them
+    /// instead of being relayed. `None`: challenges go back to A (mapped like any failure).
+    pub credentials: Option<Credentials>,
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use super::{
     AckWait, Action, Call, CallPlan, CallTimer, Cx, EndReason, Flow, Leg, Live, Outgoing, Phase,
     Purpose, Rel, State,
 };
+use crate::sip::auth::DigestClient;
 use crate::sip::header::{HeaderName, MaxForwards, NameAddr};
 use crate::sip::message::{Header, Message};
 use crate::sip::method::Method;
@@ -161,6 +162,8 @@ impl Call {
             sent_acks: Vec::new(),
             rels: Vec::new(),
             a_rseq: 0,
+            auth: DigestClient::new(),
+            reinvites: Vec::new(),
         }));
         cx.actions
     }
@@ -170,6 +173,10 @@ impl Live {
     /// A response to B's INVITE.
     pub(super) fn on_invite_response(&mut self, cx: &mut Cx<'_>, response: Message) -> Flow {
         let code = response.status().unwrap_or(500);
+        let setting_up = matches!(self.phase, Phase::Calling | Phase::Early);
+        if setting_up && matches!(code, 401 | 407) && self.answer_challenge(cx, &response) {
+            return Flow::Continue;
+        }
         match (&self.phase, code) {
             (_, 100) | (Phase::Confirmed | Phase::Terminating { .. }, 101..=199) => {
                 if matches!(self.phase, Phase::Calling) {
@@ -205,6 +212,10 @@ impl Live {
                 let seq = self.b_invite.cseq().map(|c| c.seq).unwrap_or(1);
                 self.send_ack(cx, Leg::B, seq, None);
                 self.hang_up(cx, &[Leg::B], reason)
+            }
+            (_, 200..=299) if self.is_other_fork(&response) => {
+                self.release_fork(cx, &response);
+                Flow::Continue
             }
             (_, 200..=299) => {
                 // A 2xx retransmission: ACK it again once A's ACK has been relayed.
@@ -264,17 +275,6 @@ impl Live {
     /// A CANCEL on leg A for A's INVITE (§9.2).
     pub(super) fn on_cancel(&mut self, cx: &mut Cx<'_>, request: &Message, tx: &TxKey) -> Flow {
         let tag = self.a.local_tag.clone();
-        if tx.with_method(Method::Invite) != self.a_tx {
-            let code = if self.out.values().any(|o| {
-                matches!(&o.purpose, Purpose::Relay { from: Leg::A, tx: t, .. } if *t == tx.with_method(Method::Invite))
-            }) {
-                200
-            } else {
-                481
-            };
-            cx.reject(Leg::A, tx, request, code, &tag);
-            return Flow::Continue;
-        }
         cx.reject(Leg::A, tx, request, 200, &tag);
         match self.phase {
             Phase::Calling | Phase::Early => self.give_up(cx, 487, EndReason::Cancelled),
@@ -323,6 +323,40 @@ impl Live {
         self.b.route_set = routes;
     }
 
+    /// Whether a 2xx comes from another fork than the one the call is confirmed with (a
+    /// forking proxy behind B let two branches answer, RFC 3261 §13.2.2.4).
+    fn is_other_fork(&self, response: &Message) -> bool {
+        let tag = response.to_header().ok().and_then(|to| to.tag().cloned());
+        matches!((&self.b.remote_tag, tag), (Some(ours), Some(theirs)) if *ours != theirs)
+    }
+
+    /// Confirms and at once releases the dialog of another fork's 2xx: ACK, then BYE
+    /// (§13.2.2.4). A hears nothing of it.
+    fn release_fork(&mut self, cx: &mut Cx<'_>, response: &Message) {
+        let mut fork = self.b.clone();
+        fork.remote_tag = response.to_header().ok().and_then(|to| to.tag().cloned());
+        fork.refresh_target(response);
+        let mut routes = response.record_routes().unwrap_or_default();
+        routes.reverse();
+        fork.route_set = routes;
+        let seq = response.cseq().map(|c| c.seq).unwrap_or(1);
+        let local = &cx.plan.b_local;
+        let via = cx.ids.via(Leg::B, local);
+        let mut ack = fork.build(Method::Ack, seq, &via, MaxForwards::DEFAULT, &local.contact);
+        stamp_agent(&mut ack, &cx.plan.user_agent);
+        cx.actions.push(Action::SendAck { leg: Leg::B, ack });
+        let via = cx.ids.via(Leg::B, local);
+        let mut bye = fork.build(
+            Method::Bye,
+            seq + 1,
+            &via,
+            MaxForwards::DEFAULT,
+            &local.contact,
+        );
+        stamp_agent(&mut bye, &cx.plan.user_agent);
+        cx.send(Leg::B, bye);
+    }
+
     /// A response to A's INVITE carrying what B said: tag, Record-Route of A's INVITE and the
     /// SBC's Contact (§12.1.1), allow-listed headers and the body.
     fn response_for_a(&mut self, cx: &mut Cx<'_>, response: &Message) -> Message {
@@ -366,14 +400,28 @@ impl Live {
             .iter()
             .any(|t| t.eq_ignore_ascii_case(b"100rel"));
         if let (Some(b_rseq), true) = (b_rseq, reliable) {
-            self.a_rseq += 1;
+            let b_cseq = response.cseq().map(|c| c.seq).unwrap_or(0);
+            // B retransmits a reliable provisional until the PRACK reaches it (RFC 3262 §3);
+            // each retransmission goes to A with the RSeq A saw the first time.
+            let known = self
+                .rels
+                .iter()
+                .find(|r| r.b_rseq == b_rseq && r.b_cseq == b_cseq)
+                .map(|r| r.a_rseq);
+            let a_rseq = match known {
+                Some(a_rseq) => a_rseq,
+                None => {
+                    self.a_rseq += 1;
+                    self.rels.push(Rel {
+                        a_rseq: self.a_rseq,
+                        b_rseq,
+                        b_cseq,
+                    });
+                    self.a_rseq
+                }
+            };
             to_a.headers
-                .push(Header::new(HeaderName::RSeq, value(self.a_rseq)));
-            self.rels.push(Rel {
-                a_rseq: self.a_rseq,
-                b_rseq,
-                b_cseq: response.cseq().map(|c| c.seq).unwrap_or(0),
-            });
+                .push(Header::new(HeaderName::RSeq, value(a_rseq)));
         }
         cx.respond(Leg::A, &self.a_tx, to_a);
     }

@@ -59,6 +59,7 @@ pub fn plan() -> CallPlan {
         headers: HeaderPolicy::default(),
         user_agent: b("SBC"),
         allow_refer: false,
+        credentials: None,
     }
 }
 

@@ -189,6 +189,17 @@ fn reliable_provisional_and_prack_are_mapped_per_leg() {
     let r = &answered(&early, Leg::A)[0];
     assert_eq!(header(r, HeaderName::RSeq).unwrap(), "1");
     assert_eq!(header(r, HeaderName::Require).unwrap(), "100rel");
+    // B retransmits it (no PRACK yet): A gets the same RSeq again, not a new provisional.
+    let again = rig.b_reply(&inv, 183, &[("Require", "100rel"), ("RSeq", "7")], SDP);
+    assert_eq!(
+        header(&answered(&again, Leg::A)[0], HeaderName::RSeq).unwrap(),
+        "1"
+    );
+    let next = rig.b_reply(&inv, 180, &[("Require", "100rel"), ("RSeq", "8")], "");
+    assert_eq!(
+        header(&answered(&next, Leg::A)[0], HeaderName::RSeq).unwrap(),
+        "2"
+    );
     let prack = rig.request(Leg::A, "PRACK", "RAck: 1 10 INVITE\r\n", "");
     let out = &sent(&prack, Leg::B)[0];
     assert_eq!(header(out, HeaderName::RAck).unwrap(), "7 1 INVITE");
@@ -197,4 +208,64 @@ fn reliable_provisional_and_prack_are_mapped_per_leg() {
     assert_eq!(codes(&ok, Leg::A), vec![200]);
     let bad = rig.request(Leg::A, "PRACK", "RAck: 9 10 INVITE\r\n", "");
     assert_eq!(codes(&bad, Leg::A), vec![481]);
+}
+
+#[test]
+fn cancel_of_a_pending_reinvite_is_relayed_and_its_487_returned() {
+    for from in [Leg::A, Leg::B] {
+        let mut rig = Rig::confirmed(SDP);
+        let hold = SDP.replace("m=audio", "a=sendonly\r\nm=audio");
+        let (reinvite, tx) = match from {
+            Leg::A => rig.a_request("INVITE", "", &hold),
+            Leg::B => rig.b_request("INVITE", "", &hold),
+        };
+        rig.feed(CallEvent::Request {
+            leg: from,
+            request: reinvite.clone(),
+            tx,
+        });
+        let to = from.other();
+        let out = rig.last(to);
+        assert_eq!(method(&out), Method::Invite);
+        let cancel = cancel_for(&reinvite);
+        let cancel_tx = TxKey::for_request(&cancel).unwrap();
+        let actions = rig.feed(CallEvent::Request {
+            leg: from,
+            request: cancel,
+            tx: cancel_tx,
+        });
+        assert_eq!(
+            codes(&actions, from),
+            vec![200],
+            "{from:?}: the CANCEL is answered"
+        );
+        let relayed = sent(&actions, to);
+        assert_eq!(relayed.len(), 1, "{from:?}");
+        assert_eq!(method(&relayed[0]), Method::Cancel);
+        assert_eq!(
+            relayed[0].vias().unwrap()[0].branch(),
+            out.vias().unwrap()[0].branch(),
+            "the CANCEL matches the relayed re-INVITE"
+        );
+        assert_eq!(relayed[0].cseq().unwrap().seq, out.cseq().unwrap().seq);
+        let back = rig.match_reply(to, &out, 487, "");
+        assert_eq!(codes(&back, from), vec![487], "{from:?}");
+        assert!(ended(&back).is_none(), "the call goes on");
+        assert!(!rig.call.is_idle());
+    }
+}
+
+#[test]
+fn cancel_matching_nothing_gets_481() {
+    let mut rig = Rig::confirmed(SDP);
+    let (stray, _) = rig.b_request("INVITE", "", SDP);
+    let cancel = cancel_for(&stray);
+    let tx = TxKey::for_request(&cancel).unwrap();
+    let actions = rig.feed(CallEvent::Request {
+        leg: Leg::B,
+        request: cancel,
+        tx,
+    });
+    assert_eq!(codes(&actions, Leg::B), vec![481]);
+    assert!(sent(&actions, Leg::A).is_empty());
 }

@@ -246,3 +246,46 @@ fn unacknowledged_2xx_is_retransmitted_then_the_call_is_released() {
     assert_eq!(ended(&done), Some((EndReason::AckTimeout, Some(200))));
     assert!(rig.call.is_idle());
 }
+
+#[test]
+fn a_second_fork_answering_is_acked_and_released() {
+    let (mut rig, _) = Rig::start(invite("", SDP), plan());
+    let inv = rig.b_invite.clone();
+    rig.b_reply(&inv, 200, &[], SDP);
+    // Another branch behind B answers too, with its own tag and Contact.
+    let mut other = crate::sip::response::response_to(&inv, 200, None, Some(b"fork2"));
+    other.headers.push(crate::sip::message::Header::raw(
+        "Contact",
+        "<sip:bob@10.0.0.77:5090>",
+    ));
+    other.set_body(b(SDP), Some(b("application/sdp")));
+    let tx = TxKey::for_request(&inv).unwrap();
+    let actions = rig.feed(CallEvent::Response {
+        leg: Leg::B,
+        response: other,
+        tx,
+    });
+    assert!(
+        codes(&actions, Leg::A).is_empty(),
+        "A hears nothing of the fork"
+    );
+    let acks = acks(&actions, Leg::B);
+    assert_eq!(acks.len(), 1);
+    assert_eq!(acks[0].to_header().unwrap().tag().unwrap(), "fork2");
+    assert_eq!(
+        acks[0].request_line().unwrap().uri,
+        "sip:bob@10.0.0.77:5090"
+    );
+    let byes = sent(&actions, Leg::B);
+    assert_eq!(byes.len(), 1);
+    assert_eq!(method(&byes[0]), Method::Bye);
+    assert_eq!(byes[0].to_header().unwrap().tag().unwrap(), "fork2");
+    assert_eq!(
+        byes[0].request_line().unwrap().uri,
+        "sip:bob@10.0.0.77:5090"
+    );
+    assert!(ended(&actions).is_none(), "the call itself goes on");
+    // A retransmission of the first fork's 2xx is still just re-ACKed (once A's ACK came).
+    let actions = rig.b_reply(&inv, 200, &[], SDP);
+    assert!(sent(&actions, Leg::B).is_empty());
+}

@@ -17,8 +17,9 @@
 //! user of the outgoing Request-URI (`strip` counts characters, `+` included; stripping more than
 //! there is leaves only `prepend`; if nothing is left at all the answer is `484`).
 //!
-//! A peer target yields the peer's available addresses, in configured order, as failover
-//! candidates. **If every address of that peer is down, routing continues with the next matching
+//! A peer target yields the peer's available addresses, in configured order, then those of the
+//! rule's `failover_peers` in their order, as failover candidates (a call that gets 408/503, a
+//! timeout or a transport error moves on to the next one while the caller has heard nothing). **If every address of that peer is down, routing continues with the next matching
 //! rule** (a backup trunk written after the main one); it does not fall through for calls that
 //! fail at run time, so an unrelated catch-all rule never receives them. A registered-users
 //! target ends the search. [`NoRoute`] tells `404` (nothing matched) from `503` (matches, but
@@ -150,7 +151,15 @@ pub fn route(
                 });
             }
             RouteTarget::Peer(name) => {
-                let (candidates, hint) = candidates(peers, health, name);
+                let (mut candidates, mut hint) = candidates(peers, health, name);
+                for backup in &rule.failover_peers {
+                    let (more, more_hint) = self::candidates(peers, health, backup);
+                    candidates.extend(more);
+                    hint = match (hint, more_hint) {
+                        (Some(a), Some(b)) => Some(a.min(b)),
+                        (a, b) => a.or(b),
+                    };
+                }
                 if !candidates.is_empty() {
                     return Ok(RouteDecision::Peer {
                         route: index,

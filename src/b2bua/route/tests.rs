@@ -36,6 +36,7 @@ fn rule(
         target,
         strip,
         prepend: prepend.into(),
+        failover_peers: Vec::new(),
     }
 }
 
@@ -142,6 +143,7 @@ fn peers() -> Vec<Peer> {
         addresses: addresses.iter().map(|a| a.parse().unwrap()).collect(),
         credentials_file: None,
         options_ping_interval: None,
+        registration: None,
     };
     vec![
         peer("trunk", &["udp:192.0.2.1", "udp:192.0.2.2:5080"]),
@@ -503,4 +505,43 @@ fn failover_cursor_walks_the_candidates() {
     assert_eq!(cursor.after(None), Some(candidates[2].clone()));
     assert_eq!(cursor.after(Some(408)), None);
     assert_eq!(cursor.remaining(), 0);
+}
+
+#[test]
+fn failover_peers_follow_the_target_in_order() {
+    let mut rule = rule("access", None, None, None, peer_target("pbx"), 0, "");
+    rule.failover_peers = vec!["trunk".into(), "backup".into()];
+    let phone = Source {
+        realm: "access",
+        peer: None,
+    };
+    let all = [("pbx", 0), ("trunk", 0), ("trunk", 1), ("backup", 0)];
+    let cases: Vec<(Down, Result<RouteDecision, NoRoute>)> = vec![
+        (Down(Vec::new()), Ok(to_peer(0, Some("bob"), &all))),
+        (
+            Down(vec![("pbx", 0, None), ("trunk", 1, None)]),
+            Ok(to_peer(0, Some("bob"), &[("trunk", 0), ("backup", 0)])),
+        ),
+        (
+            Down(vec![
+                ("pbx", 0, Some(20_000)),
+                ("trunk", 0, None),
+                ("trunk", 1, Some(5_000)),
+                ("backup", 0, None),
+            ]),
+            Err(NoRoute::Unavailable {
+                retry_after: Duration::from_secs(5),
+            }),
+        ),
+    ];
+    for (health, expected) in cases {
+        let got = route(
+            std::slice::from_ref(&rule),
+            &peers(),
+            &health,
+            &phone,
+            &uri("sip:bob@sbc"),
+        );
+        assert_eq!(got, expected, "{:?}", health.0);
+    }
 }

@@ -9,6 +9,7 @@ mod general;
 mod media;
 mod peers;
 mod realms;
+mod registration;
 mod routes;
 mod transport;
 
@@ -45,6 +46,7 @@ pub fn validate(
     let metrics = general::metrics(&mut ctx, &file.metrics);
     let policy_dir = general::policy_dir(&mut ctx, file.policy_dir.as_deref());
     let log = general::log(&mut ctx, &file.log);
+    let registration = registration::validate(&mut ctx, &file.registration);
     if !ctx.errors.is_empty() {
         return Err(ConfigErrors::new(ctx.errors));
     }
@@ -57,6 +59,7 @@ pub fn validate(
         metrics,
         policy_dir,
         log,
+        registration,
     })
 }
 

@@ -6,8 +6,8 @@ use std::time::Duration;
 use super::{Ctx, Names};
 use crate::config::address::{PeerAddress, Transport};
 use crate::config::error::{KeyPath, Problem};
-use crate::config::file::PeerFile;
-use crate::config::model::Peer;
+use crate::config::file::{PeerFile, RegistrationFile};
+use crate::config::model::{Peer, PeerRegistration};
 
 /// Longest OPTIONS keepalive interval: one day.
 const MAX_PING_INTERVAL_SECS: i64 = 86_400;
@@ -68,6 +68,10 @@ fn peer(ctx: &mut Ctx<'_>, file: &PeerFile, path: &KeyPath, names: &Names<'_>) -
         )?),
         None => None,
     };
+    let registration = match &file.registration {
+        Some(r) => Some(registration(ctx, r, &path.key("registration"))?),
+        None => None,
+    };
     Some(Peer {
         name: name?,
         realm: realm?,
@@ -75,7 +79,62 @@ fn peer(ctx: &mut Ctx<'_>, file: &PeerFile, path: &KeyPath, names: &Names<'_>) -
         credentials_file,
         options_ping_interval: options_ping_interval
             .map(|secs| Duration::from_secs(secs.unsigned_abs())),
+        registration,
     })
+}
+
+/// `[peers.registration]`: a user of SIP user characters, an optional domain, and lifetimes in
+/// range.
+fn registration(
+    ctx: &mut Ctx<'_>,
+    file: &RegistrationFile,
+    path: &KeyPath,
+) -> Option<PeerRegistration> {
+    let user = ctx.required(&file.user, path.key("user")).cloned();
+    let user = user.filter(|u| {
+        let ok = !u.is_empty() && u.bytes().all(is_user_char);
+        if !ok {
+            ctx.report(path.key("user"), Problem::InvalidUser(u.clone()));
+        }
+        ok
+    });
+    let domain = file.domain.clone().filter(|d| {
+        let ok = d.parse::<crate::config::address::Host>().is_ok();
+        if !ok {
+            ctx.report(path.key("domain"), Problem::InvalidUser(d.clone()));
+        }
+        ok
+    });
+    let expires = ctx.int_in(
+        file.expires_secs.unwrap_or(3600),
+        MIN_REGISTRATION_SECS,
+        MAX_PING_INTERVAL_SECS,
+        path.key("expires_secs"),
+    );
+    let retry = ctx.int_in(
+        file.retry_secs.unwrap_or(30),
+        1,
+        600,
+        path.key("retry_secs"),
+    );
+    let invalid_domain = file.domain.is_some() && domain.is_none();
+    if invalid_domain {
+        return None;
+    }
+    Some(PeerRegistration {
+        user: user?,
+        domain,
+        expires: Duration::from_secs(expires?.unsigned_abs()),
+        retry: Duration::from_secs(retry?.unsigned_abs()),
+    })
+}
+
+/// Shortest registration lifetime the SBC asks for (RFC 3261 §10.2.8 Min-Expires is usually 60).
+const MIN_REGISTRATION_SECS: i64 = 60;
+
+/// Characters of a SIP URI user part (RFC 3261 §25.1 unreserved and user-unreserved).
+fn is_user_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"-_.!~*'()&=+$,;?/".contains(&b)
 }
 
 #[cfg(test)]
@@ -150,6 +209,22 @@ mod tests {
                 "options_ping_interval_secs = 30",
                 "options_ping_interval_secs = 0",
                 &["peers[0].options_ping_interval_secs: 0 is out of range 1..=86400"],
+            ),
+            Case::new(
+                "registration problems, all reported",
+                "[[peers]]\nname = \"p3\"\nrealm = \"core\"\naddresses = [\"udp:127.0.0.1:5090\"]\n\
+                 [peers.registration]\nuser = \"acct 1\"\nexpires_secs = 10\nretry_secs = 0\n",
+                &[
+                    "peers[2].registration.user: invalid value \"acct 1\" for a SIP URI part",
+                    "peers[2].registration.expires_secs: 10 is out of range 60..=86400",
+                    "peers[2].registration.retry_secs: 0 is out of range 1..=600",
+                ],
+            ),
+            Case::new(
+                "registration without user",
+                "[[peers]]\nname = \"p3\"\nrealm = \"core\"\naddresses = [\"udp:127.0.0.1:5090\"]\n\
+                 [peers.registration]\ndomain = \"trunk.example\"\n",
+                &["peers[2].registration.user: required key is missing"],
             ),
             Case::replace(
                 "negative ping interval",

@@ -87,6 +87,7 @@ fn route(ctx: &mut Ctx<'_>, file: &RouteFile, path: &KeyPath, names: &Names<'_>)
         ctx.report(path.key("prepend"), Problem::InvalidDigits(prepend.clone()));
         ok = false;
     }
+    let failover_peers = failover_peers(ctx, file, path, names, ok_target(&target));
     let route = Route {
         from_realm: file.from_realm.clone(),
         from_peer: file.from_peer.clone(),
@@ -95,6 +96,7 @@ fn route(ctx: &mut Ctx<'_>, file: &RouteFile, path: &KeyPath, names: &Names<'_>)
         target: target?,
         strip: usize::try_from(strip?).ok()?,
         prepend,
+        failover_peers,
     };
     ok.then_some(route)
 }
@@ -132,6 +134,43 @@ fn target(
             None
         }
     }
+}
+
+/// Whether `target` sends to a peer (the only target `failover_peers` may follow).
+fn ok_target(target: &Option<RouteTarget>) -> bool {
+    matches!(target, Some(RouteTarget::Peer(_)))
+}
+
+/// `failover_peers`: defined peers, none of them the target or the source, only after a peer
+/// target.
+fn failover_peers(
+    ctx: &mut Ctx<'_>,
+    file: &RouteFile,
+    path: &KeyPath,
+    names: &Names<'_>,
+    peer_target: bool,
+) -> Vec<String> {
+    if file.failover_peers.is_empty() {
+        return Vec::new();
+    }
+    if !peer_target {
+        if file.to_peer.is_none() {
+            ctx.report(path.key("failover_peers"), Problem::FailoverWithoutPeer);
+        }
+        return Vec::new();
+    }
+    let mut list = Vec::new();
+    for (i, peer) in file.failover_peers.iter().enumerate() {
+        let at = path.key("failover_peers").index(i);
+        if !names.peers.contains_key(peer.as_str()) {
+            ctx.report(at, Problem::UnknownPeer(peer.clone()));
+        } else if file.from_peer.as_ref() == Some(peer) {
+            ctx.report(at, Problem::RouteLoop(peer.clone()));
+        } else if file.to_peer.as_ref() != Some(peer) && !list.contains(peer) {
+            list.push(peer.clone());
+        }
+    }
+    list
 }
 
 /// `true` when `realm` is absent or names a defined realm; reports it otherwise.
@@ -187,6 +226,16 @@ mod tests {
                 "from_realm = \"access\"\nfrom_peer = \"trunk\"\nto_peer = \"pbx\"",
                 &[
                     "routes[1].from_peer: peer \"trunk\" is in realm \"core\", so this route can never match",
+                ],
+            ),
+            Case::replace(
+                "failover peers: unknown, loop, or without a peer target",
+                "from_realm = \"access\"\nto_peer = \"pbx\"",
+                "from_realm = \"core\"\nfrom_peer = \"trunk\"\nto_peer = \"pbx\"\nfailover_peers = [\"nope\", \"trunk\", \"pbx\"]\n[[routes]]\nfrom_realm = \"core\"\nto_registered = true\nto_realm = \"access\"\nfailover_peers = [\"pbx\"]",
+                &[
+                    "routes[1].failover_peers[0]: no peer named \"nope\"",
+                    "routes[1].failover_peers[1]: route sends calls from peer \"trunk\" back to the same peer",
+                    "routes[2].failover_peers: failover_peers needs to_peer",
                 ],
             ),
             Case::replace(
