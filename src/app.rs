@@ -246,10 +246,12 @@ pub async fn start(config: Arc<Config>) -> Result<Running, AppError> {
             .collect(),
         closed: closed_tx,
     });
-    let gate: Arc<dyn crate::transport::SourceGate> = Arc::new(PolicyGate::new(
+    let policy_gate = Arc::new(PolicyGate::new(
         Arc::clone(&policy),
         infos.iter().map(|l| Arc::clone(&l.realm_name)).collect(),
+        &config,
     ));
+    let gate: Arc<dyn crate::transport::SourceGate> = Arc::clone(&policy_gate) as _;
     // Per-listener connection settings, shared by accepted and opened connections.
     let conn_ctx = |id: usize| ConnContext {
         listener: id as ListenerId,
@@ -355,6 +357,7 @@ pub async fn start(config: Arc<Config>) -> Result<Running, AppError> {
     let peer_names = Arc::new(PeerNames::default());
     peer_names.refresh(&config, &transports).await;
     core.set_peer_names(Arc::clone(&peer_names));
+    policy_gate.set_peer_names(Arc::clone(&peer_names));
     core.set_credentials(credentials);
     core.set_closed_connections(closed_rx);
     tokio::spawn(resolve::run(
