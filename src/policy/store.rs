@@ -218,6 +218,10 @@ pub async fn write_events(
             }
             if recent.len() >= 10_000 {
                 recent.retain(|_, t| now.duration_since(*t) < EVENT_REPEAT);
+                if recent.len() >= 10_000 {
+                    // Ten thousand sources in a second: forget them rather than grow.
+                    recent.clear();
+                }
             }
             recent.insert(key, now);
         }
