@@ -318,10 +318,12 @@ pub async fn start_with(config: Arc<Config>, options: RunOptions) -> Result<Runn
             .collect(),
         closed: closed_tx,
     });
-    let gate: Arc<dyn crate::transport::SourceGate> = Arc::new(PolicyGate::new(
+    let policy_gate = Arc::new(PolicyGate::new(
         Arc::clone(&policy),
         infos.iter().map(|l| Arc::clone(&l.realm_name)).collect(),
+        &config,
     ));
+    let gate: Arc<dyn crate::transport::SourceGate> = Arc::clone(&policy_gate) as _;
     // Per-listener connection settings, shared by accepted and opened connections.
     let conn_ctx = |id: usize| ConnContext {
         listener: id as ListenerId,
@@ -484,7 +486,9 @@ pub async fn start_with(config: Arc<Config>, options: RunOptions) -> Result<Runn
             reloader: Arc::clone(&reloader),
             token,
             readiness: readiness.clone(),
-            extensions: Vec::new(),
+            extensions: vec![Arc::new(crate::policy::admin::PolicyAdmin::new(
+                Arc::clone(&policy),
+            ))],
         })
     });
     tokio::spawn(metrics_http::serve_with_admin(

@@ -11,14 +11,13 @@
 //! - [`keepalive`] (glue): keep-alives to registered phones, bindings withdrawn at the PBX;
 //! - [`pipeline`] (pure): what the SBC answers itself (OPTIONS to the SBC → 200; requests it
 //!   does not handle → 501);
-//! - [`task`] and [`calls`] (shell): the signaling task — transaction layer, call table, timers;
-//!   [`control`] (shell): its bounded request channel (admin queries, drain, reload);
-//! - [`cdr`] (pure record, shell writer): one JSON call record per call.
 //! - [`subscription`] (pure): one RFC 6665 subscription as two dialogs, and the one-transaction
 //!   relay of MESSAGE, PUBLISH and unsolicited NOTIFY ([`subscription::oneshot`]);
 //! - [`task`] and [`calls`] (shell): the signaling task — transaction layer, call table, timers;
+//!   [`control`] (shell): its bounded request channel (admin queries, drain, reload);
 //!   [`subs`] and [`message`] (shell): its subscription table, out-of-dialog routing, admission
-//!   and relays.
+//!   and relays;
+//! - [`cdr`] (pure record, shell writer): one JSON call record per call.
 
 pub mod call;
 pub mod calls;

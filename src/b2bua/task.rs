@@ -76,14 +76,14 @@ pub struct Core {
     failed: Option<mpsc::Sender<TxKey>>,
     /// Connections that closed (their registrations are gone with them).
     closed: Option<mpsc::Receiver<ConnId>>,
-    /// The media relay, when calls' media is anchored (see [`Core::set_media`]).
-    pub(crate) media: Option<MediaControl>,
-    /// Calls whose media stopped, reported by the relay.
-    media_events: Option<mpsc::Receiver<MediaEvent>>,
     /// Edge policy state, when a policy is in force ([`Core::with_policy`]).
     pub(crate) policy: Option<crate::b2bua::policy::PolicyHooks>,
     /// Call records, control requests and the drain.
     pub(crate) ops: Ops,
+    /// The media relay, when calls' media is anchored (see [`Core::set_media`]).
+    pub(crate) media: Option<MediaControl>,
+    /// Calls whose media stopped, reported by the relay.
+    media_events: Option<mpsc::Receiver<MediaEvent>>,
 }
 
 /// Failed sends waiting to be reported to the transaction layer.
@@ -102,18 +102,18 @@ async fn next_closed(closed: &mut Option<mpsc::Receiver<ConnId>>) -> Option<Conn
     }
 }
 
+/// The wall clock paired with the runtime's clock, anchoring call record timestamps.
+#[allow(clippy::disallowed_methods)] // the signaling shell's one wall-clock read
+fn wall_clock() -> WallClock {
+    WallClock::new(std::time::SystemTime::now(), now())
+}
+
 /// The next message of an optional channel, or never.
 async fn next_or_never<T>(rx: &mut Option<mpsc::Receiver<T>>) -> Option<T> {
     match rx {
         Some(rx) => rx.recv().await,
         None => std::future::pending().await,
     }
-}
-
-/// The wall clock paired with the runtime's clock, anchoring call record timestamps.
-#[allow(clippy::disallowed_methods)] // the signaling shell's one wall-clock read
-fn wall_clock() -> WallClock {
-    WallClock::new(std::time::SystemTime::now(), now())
 }
 
 /// A fresh To tag: 64 random bits, hex.
@@ -165,10 +165,10 @@ impl Core {
             pending_invites: HashMap::new(),
             failed: None,
             closed: None,
-            media: None,
-            media_events: None,
             policy: None,
             ops: Ops::new(wall_clock()),
+            media: None,
+            media_events: None,
         }
     }
 
@@ -216,8 +216,8 @@ impl Core {
         let (failed_tx, mut failed_rx) = mpsc::channel(FAILED_SENDS);
         self.failed = Some(failed_tx);
         let mut closed = self.closed.take();
-        let mut media_events = self.media_events.take();
         let mut control = self.ops.control.take().map(|c| c.0);
+        let mut media_events = self.media_events.take();
         loop {
             self.check_idle();
             let deadline = [

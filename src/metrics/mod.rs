@@ -69,13 +69,13 @@ pub struct Metrics {
     trunk_registered: Family<PeerLabels, Gauge>,
     registrations_active: Gauge,
     registrations: Family<RegistrationLabels, Counter>,
-    media: media::MediaMetrics,
     registrations_behind_nat: Gauge,
     keepalives: Family<KeepaliveLabels, Counter>,
     bindings_withdrawn: Counter,
     policy: policy::PolicyMetrics,
     ops: ops::OpsMetrics,
     signaling: signaling::SignalingFamilies,
+    media: media::MediaMetrics,
 }
 
 /// Buckets of `sbc_call_setup_seconds`: 10 ms to about 164 s.
@@ -222,10 +222,10 @@ impl Metrics {
                 names::REGISTRATIONS,
                 "REGISTERs from phones by outcome",
             ),
-            media: media::MediaMetrics::register(&mut r),
             policy: policy::PolicyMetrics::register(&mut r),
             ops: ops::OpsMetrics::register(&mut r),
             signaling: signaling::SignalingFamilies::register(&mut r),
+            media: media::MediaMetrics::register(&mut r),
             registry: r,
         }
         .with_known_series()

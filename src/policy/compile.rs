@@ -254,8 +254,7 @@ fn acl(cx: &mut Cx<'_>, doc: &PolicyFile, acl: &mut Acl) {
             Ok(())
         });
         r.deny = deny;
-        for (_, peer_realm, ips) in cx.known.peers.iter().filter(|p| &p.1 == realm) {
-            let _ = peer_realm;
+        for (_, _, ips) in cx.known.peers.iter().filter(|p| &p.1 == realm) {
             for ip in ips {
                 r.peer_sources.insert((*ip).into());
             }

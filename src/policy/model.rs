@@ -50,6 +50,12 @@ pub struct RealmAcl {
 impl Acl {
     /// Whether a packet from `ip` may be read on `realm`.
     pub fn admits(&self, realm: &str, ip: IpAddr) -> bool {
+        self.admits_with(realm, ip, || false)
+    }
+
+    /// [`Acl::admits`], where `named_peer` tells whether `ip` is a current address of one of the
+    /// realm's peers configured by host name (asked only when the answer depends on it).
+    pub fn admits_with(&self, realm: &str, ip: IpAddr, named_peer: impl FnOnce() -> bool) -> bool {
         let Some(acl) = self.realms.get(realm) else {
             return true;
         };
@@ -59,7 +65,10 @@ impl Acl {
         if acl.peer_sources.contains(ip) {
             return true;
         }
-        !acl.peers_only && (acl.allow.is_empty() || acl.allow.contains(ip))
+        if !acl.peers_only && (acl.allow.is_empty() || acl.allow.contains(ip)) {
+            return true;
+        }
+        named_peer()
     }
 }
 

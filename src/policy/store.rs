@@ -7,6 +7,8 @@
 //! [`DEBOUNCE`]. Lists outside the directory are reloaded by SIGHUP only.
 
 use crate::app::Shutdown;
+use crate::b2bua::resolve::PeerNames;
+use crate::config::{Config, Host};
 use crate::metrics::Metrics;
 use crate::metrics::labels::ReloadResult;
 use crate::policy::bans::Bans;
@@ -23,7 +25,7 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tracing::{info, warn};
@@ -45,6 +47,10 @@ pub struct PolicyStore {
     metrics: Arc<Metrics>,
     events: mpsc::Sender<Event>,
     bans: Arc<Bans>,
+    /// Policies loaded so far (1 after start); the version of the one in force.
+    version: std::sync::atomic::AtomicU64,
+    /// The last reload's outcome: `None` before any reload, else the errors (empty: it applied).
+    last_reload: arc_swap::ArcSwapOption<Vec<String>>,
 }
 
 impl PolicyStore {
@@ -63,6 +69,8 @@ impl PolicyStore {
             metrics,
             events,
             bans: Arc::new(Bans::default()),
+            version: std::sync::atomic::AtomicU64::new(1),
+            last_reload: arc_swap::ArcSwapOption::empty(),
         };
         Ok((Arc::new(store), rx))
     }
@@ -87,18 +95,39 @@ impl PolicyStore {
         match load_dir(&self.dir, &self.known) {
             Ok(policy) => {
                 self.current.store(Arc::new(policy));
+                self.version
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                self.last_reload.store(Some(Arc::new(Vec::new())));
                 self.metrics.policy_reload(ReloadResult::Ok);
                 info!(dir = %self.dir.display(), "policy reloaded");
                 Ok(())
             }
             Err(errors) => {
                 self.metrics.policy_reload(ReloadResult::Error);
+                self.last_reload.store(Some(Arc::new(
+                    errors.iter().map(|e| e.to_string()).collect(),
+                )));
                 for e in errors.iter() {
                     warn!(error = %e, "policy reload rejected; the previous policy stays in force");
                 }
                 Err(errors)
             }
         }
+    }
+
+    /// The version of the policy in force: 1 at start, one more per reload that applied.
+    pub fn version(&self) -> u64 {
+        self.version.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The last reload's problems: `None` before any reload, empty when it applied.
+    pub fn last_reload(&self) -> Option<Arc<Vec<String>>> {
+        self.last_reload.load_full()
+    }
+
+    /// The directory the policy is read from.
+    pub fn dir(&self) -> &Path {
+        &self.dir
     }
 
     /// Counts `events` and queues them for the security-event log.
@@ -114,12 +143,43 @@ impl PolicyStore {
 pub struct PolicyGate {
     store: Arc<PolicyStore>,
     realms: Vec<Arc<str>>,
+    /// Peers configured by host name: (realm, host).
+    named: Vec<(String, Host)>,
+    /// Their current addresses, once the resolver runs.
+    names: OnceLock<Arc<PeerNames>>,
 }
 
 impl PolicyGate {
-    /// A gate for listeners whose realms are `realms` (indexed by listener id).
-    pub fn new(store: Arc<PolicyStore>, realms: Vec<Arc<str>>) -> PolicyGate {
-        PolicyGate { store, realms }
+    /// A gate for listeners whose realms are `realms` (indexed by listener id), knowing the
+    /// peers of `config` that are configured by host name.
+    pub fn new(store: Arc<PolicyStore>, realms: Vec<Arc<str>>, config: &Config) -> PolicyGate {
+        let named = config
+            .peers
+            .iter()
+            .flat_map(|p| p.addresses.iter().map(move |a| (p, a)))
+            .filter(|(_, a)| matches!(a.host, Host::Name(_)))
+            .map(|(p, a)| (p.realm.clone(), a.host.clone()))
+            .collect();
+        PolicyGate {
+            store,
+            realms,
+            named,
+            names: OnceLock::new(),
+        }
+    }
+
+    /// Where the addresses of peers configured by host name are found.
+    pub fn set_peer_names(&self, names: Arc<PeerNames>) {
+        let _ = self.names.set(names);
+    }
+
+    fn named_peer(&self, realm: &str, ip: IpAddr) -> bool {
+        let Some(names) = self.names.get() else {
+            return false;
+        };
+        self.named
+            .iter()
+            .any(|(r, host)| r == realm && names.matches(host, ip))
     }
 }
 
@@ -133,7 +193,14 @@ impl SourceGate for PolicyGate {
         let Some(realm) = self.realms.get(usize::from(listener)) else {
             return true;
         };
-        if self.store.current.load().acl.admits(realm, remote.ip()) {
+        let ip = remote.ip();
+        if self
+            .store
+            .current
+            .load()
+            .acl
+            .admits_with(realm, ip, || self.named_peer(realm, ip))
+        {
             return true;
         }
         self.store.record(vec![Event {
@@ -178,6 +245,10 @@ pub async fn write_events(
             }
             if recent.len() >= 10_000 {
                 recent.retain(|_, t| now.duration_since(*t) < EVENT_REPEAT);
+                if recent.len() >= 10_000 {
+                    // Ten thousand sources in a second: forget them rather than grow.
+                    recent.clear();
+                }
             }
             recent.insert(key, now);
         }

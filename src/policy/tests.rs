@@ -544,3 +544,26 @@ limit = 4
         prop_assert_eq!(e.housekeeping(&p, now + Duration::from_secs(61)).fraud_keys, 0);
     }
 }
+
+#[test]
+fn peers_only_admits_named_peers_but_deny_wins() {
+    let p = policy(
+        "[acl.realms.core]\npeers_only = true\ndeny = [\"10.0.9.9\"]\n[acl.realms.access]\nallow = [\"192.0.2.0/24\"]\n",
+    );
+    let other: std::net::IpAddr = "10.0.5.5".parse().unwrap();
+    assert!(
+        p.acl.admits("core", "10.0.1.20".parse().unwrap()),
+        "configured peer IP"
+    );
+    assert!(!p.acl.admits("core", other));
+    assert!(
+        p.acl.admits_with("core", other, || true),
+        "a peer configured by host name"
+    );
+    assert!(
+        !p.acl
+            .admits_with("core", "10.0.9.9".parse().unwrap(), || true)
+    );
+    assert!(p.acl.admits("access", "192.0.2.7".parse().unwrap()));
+    assert!(!p.acl.admits("access", "198.51.100.7".parse().unwrap()));
+}

@@ -258,3 +258,33 @@ async fn sipp_unrefreshed_subscription_expires_to_an_idle_table() {
     );
     assert!(is_idle, "subscription left after expiry:\n{metrics}");
 }
+
+/// 1,000 subscription lives (subscribe, NOTIFY, refresh, NOTIFY, unsubscribe, final NOTIFY)
+/// through one SBC at 100 per second: none fails, every NOTIFY is relayed, and the
+/// subscription table is idle afterwards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sipp_thousand_subscriptions_leave_an_idle_table() {
+    if sipp().is_none() {
+        return;
+    }
+    let pbx_port = free_port(Transport::Udp);
+    let sbc = harness::start_with_pbx("", &format!("udp:127.0.0.1:{pbx_port}")).await;
+    let result = crate::interop::run_pair_with(
+        "sub-uac.xml",
+        "pbx-presence.xml",
+        &sbc,
+        pbx_port,
+        Transport::Udp,
+        1000,
+        100,
+    )
+    .await;
+    let (is_idle, metrics) = idle(&sbc).await;
+    sbc.shutdown().await;
+    result.unwrap_or_else(|e| panic!("{e}"));
+    assert!(is_idle, "subscriptions left:\n{metrics}");
+    assert_eq!(
+        harness::series(&metrics, "sbc_notifies_total{result=\"relayed\"}"),
+        3000.0
+    );
+}

@@ -67,12 +67,12 @@ pub enum EndReason {
     TooManyHops,
     /// The INVITE lacked what a call needs (400), or could not be answered at all.
     BadRequest,
-    /// Answered, then the media stopped flowing for the relay's inactivity timeout.
-    MediaTimeout,
     /// The policy's longest call duration was reached; the SBC hung up both legs.
     MaxDuration,
     /// The SBC stopped and ended the call itself (drain timeout).
     Shutdown,
+    /// Answered, then the media stopped flowing for the relay's inactivity timeout.
+    MediaTimeout,
 }
 
 /// An input for the call.
