@@ -5,7 +5,8 @@ set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 PIDFILE=${SBC_PIDFILE:-/tmp/sbc-bench.pid}
 if [ -f "$PIDFILE" ]; then
-  p=$(cat "$PIDFILE"); kill "$p" 2>/dev/null
+  # A stopped SBC drains its calls first (SIGTERM); between benchmark steps it is killed outright.
+  p=$(cat "$PIDFILE"); kill -KILL "$p" 2>/dev/null
   for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.05; done
   rm -f "$PIDFILE"
 fi
