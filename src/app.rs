@@ -2,11 +2,18 @@
 //! media relay, B2BUA and the admin HTTP endpoint as they are added — and owns process-wide
 //! shutdown.
 //!
-//! Shutdown follows one pattern everywhere: [`run`] holds the [`ShutdownTrigger`]; every task
-//! gets a clone of [`Shutdown`] and `select!`s on it next to its work. When SIGINT or SIGTERM
-//! arrives the trigger fires, tasks finish what they are doing and drop their `Shutdown`, and
+//! Shutdown happens in two steps ([`Running::shutdown`]). First the *drain*: `/readyz` turns
+//! unready, the signaling task answers new INVITEs and REGISTERs with 503 + Retry-After and lets
+//! established calls go on until they end or `[shutdown] drain_timeout_secs` passes; then it ends
+//! the rest itself (BYE on both legs), each call with its record. Then the *stop*: [`run`] holds
+//! the [`ShutdownTrigger`]; every task gets a clone of [`Shutdown`] and `select!`s on it next to
+//! its work. The trigger fires, tasks finish what they are doing and drop their `Shutdown`, and
 //! [`ShutdownTrigger::drained`] resolves once the last one is gone (bounded by
-//! [`DRAIN_TIMEOUT`]).
+//! [`DRAIN_TIMEOUT`]); the call record writer is one of them, so the last records are on disk
+//! before the process exits.
+//!
+//! SIGHUP (and `POST /admin/reload`) runs the [`Reloader`]: certificates, the policy files, then the
+//! configuration file.
 
 use std::fmt;
 use std::future::{Future, IntoFuture};
@@ -22,15 +29,19 @@ use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, watch};
 use tracing::{debug, info, warn};
 
+use crate::b2bua::cdr::writer as records;
+use crate::b2bua::control::{self, ControlHandle};
 use crate::b2bua::credentials::{CredentialStore, CredentialsError};
 use crate::b2bua::pipeline::LocalIdentity;
 use crate::b2bua::resolve::{self, PeerNames};
 use crate::b2bua::task::Core;
 use crate::config::{Config, Host, Transport};
 use crate::metrics::Metrics;
+use crate::metrics::admin::{Admin, AdminToken, TokenError};
 use crate::metrics::http::{self as metrics_http, HttpError, Readiness};
 use crate::metrics::labels::{DropReason, RejectReason};
 use crate::policy::{Known, PolicyGate, PolicyStore};
+use crate::reload::{LogReload, ReloadReport, Reloader};
 use crate::sip::ParseError;
 use crate::sip::validate::Validator;
 use crate::tls::{ReloadableServerConfig, TlsError};
@@ -43,11 +54,24 @@ use crate::transport::{
     CloseReason, ConnId, ConnTable, ListenerId, ListenerInfo, TransportObserver, Transports,
 };
 
-/// How long running work may take to finish after a shutdown signal.
+/// How long tasks may take to finish once they are told to stop (after the call drain).
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Closed-connection notices waiting for the signaling task.
 const CLOSED_NOTICES: usize = 4096;
+/// Longest wait for the calls the SBC ended itself to finish their BYE (and CANCEL)
+/// transactions: a few retransmissions; a far end silent for longer is not waited for (its call
+/// is recorded as ended by the shutdown all the same).
+const END_CALLS_GRACE: Duration = Duration::from_secs(5);
+
+/// How the process was started, beyond the configuration itself.
+#[derive(Default)]
+pub struct RunOptions {
+    /// The configuration file, re-read on reload. `None`: reloads only refresh certificates.
+    pub config_path: Option<std::path::PathBuf>,
+    /// Applies a new `log.level`; `None` when the filter cannot change (e.g. `RUST_LOG` is set).
+    pub log: Option<LogReload>,
+}
 
 /// Longest time one write to a TCP/TLS peer may take before the connection is dropped.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -87,6 +111,12 @@ pub enum AppError {
     /// The policy files do not validate.
     #[error("policy: {0}")]
     Policy(#[source] crate::policy::PolicyErrors),
+    /// The call record file could not be opened.
+    #[error("call records: {0}")]
+    Records(#[source] io::Error),
+    /// The admin token file could not be read.
+    #[error("admin API: {0}")]
+    AdminToken(#[source] TokenError),
 }
 
 /// A started SBC: its bound addresses and handles, until [`Running::shutdown`].
@@ -103,6 +133,10 @@ pub struct Running {
     pub readiness: Readiness,
     /// The edge policy in force (reload with [`PolicyStore::reload`]).
     pub policy: Arc<PolicyStore>,
+    /// The signaling task's control channel.
+    pub control: ControlHandle,
+    /// Configuration reload (SIGHUP, `POST /admin/reload`).
+    pub reloader: Arc<Reloader>,
     tls: Vec<(String, Arc<ReloadableServerConfig>)>,
     trigger: ShutdownTrigger,
 }
@@ -123,10 +157,36 @@ impl Running {
         }
     }
 
-    /// Stops taking traffic, tells every task to finish and waits for them (bounded by
-    /// [`DRAIN_TIMEOUT`]).
+    /// Reloads certificates and the configuration file (SIGHUP).
+    pub async fn reload(&self) -> ReloadReport {
+        self.reloader.reload("signal").await
+    }
+
+    /// Drains, then stops: `/readyz` turns unready, new calls and registrations get 503, calls
+    /// go on until they end or the drain timeout passes (then the SBC ends them), and finally
+    /// every task is told to finish and waited for (bounded by [`DRAIN_TIMEOUT`]).
     pub async fn shutdown(self) {
         self.readiness.set_not_ready();
+        self.metrics.draining(true);
+        let config = self.reloader.running();
+        let mut idle = self.control.drain(config.shutdown.retry_after).await;
+        info!(
+            timeout_secs = config.shutdown.drain_timeout.as_secs(),
+            calls = self.metrics.calls_active(),
+            "draining"
+        );
+        if tokio::time::timeout(config.shutdown.drain_timeout, &mut idle)
+            .await
+            .is_err()
+        {
+            warn!(
+                calls = self.metrics.calls_active(),
+                "drain timeout: ending the remaining calls"
+            );
+            self.control.end_calls().await;
+            let _ = tokio::time::timeout(END_CALLS_GRACE, &mut idle).await;
+        }
+        info!("calls drained, stopping");
         self.trigger.trigger();
         if tokio::time::timeout(DRAIN_TIMEOUT, self.trigger.drained())
             .await
@@ -142,6 +202,11 @@ impl Running {
 
 /// Binds every listener and the metrics endpoint and starts all tasks.
 pub async fn start(config: Arc<Config>) -> Result<Running, AppError> {
+    start_with(config, RunOptions::default()).await
+}
+
+/// [`start`], with the configuration file's path and a log filter handle for reloads.
+pub async fn start_with(config: Arc<Config>, options: RunOptions) -> Result<Running, AppError> {
     log_plan(&config);
     // Peer credentials are read before anything binds, so a bad file stops start-up cleanly.
     let credentials = CredentialStore::load(&config.peers)
@@ -198,13 +263,16 @@ pub async fn start(config: Arc<Config>) -> Result<Running, AppError> {
                         listener.addr,
                         limits.udp_sockets_per_listener,
                         limits.udp_recv_buffer_bytes,
+                        realm.dscp.sip,
                     )
                     .map_err(bind_error)?;
                     let local = sockets[0].local_addr().map_err(bind_error)?;
                     (local, Some(sockets), None)
                 }
                 Transport::Tcp | Transport::Tls => {
-                    let tcp = listen::bind(listener.addr).await.map_err(bind_error)?;
+                    let tcp = listen::bind(listener.addr, realm.dscp.sip)
+                        .await
+                        .map_err(bind_error)?;
                     let local = tcp.local_addr().map_err(bind_error)?;
                     let kind = match (listener.transport, &tls_config) {
                         (Transport::Tls, Some(c)) => StreamKind::Tls(Arc::clone(c)),
@@ -262,6 +330,7 @@ pub async fn start(config: Arc<Config>) -> Result<Running, AppError> {
         idle_timeout: limits.idle_timeout,
         message_timeout: limits.message_timeout,
         write_timeout: WRITE_TIMEOUT,
+        dscp: config.realms[infos[id].realm].dscp.sip,
     };
     let mut outbound = Vec::with_capacity(infos.len());
     for (id, info) in infos.iter().enumerate() {
@@ -346,13 +415,23 @@ pub async fn start(config: Arc<Config>) -> Result<Running, AppError> {
             warn!(realm, %error, "cannot watch certificate files; reload with SIGHUP");
         }
     }
+    let records = records::start(&config.records, Arc::clone(&metrics), shutdown.clone())
+        .map_err(AppError::Records)?;
+    let token = Arc::new(AdminToken::none());
+    token
+        .load(config.admin.token_file.as_deref())
+        .map_err(AppError::AdminToken)?;
+    let (control, control_rx) = control::channel();
     let mut core = Core::new(
         Arc::clone(&config),
         Arc::clone(&transports),
         Arc::clone(&metrics),
         local_identity(&config, &infos),
         Bytes::from(config.sip.user_agent.clone()),
-    );
+    )
+    .with_policy(Arc::clone(&policy))
+    .with_records(records)
+    .with_control(control_rx);
     // Peer names resolve before the first call can need them, then in the background.
     let peer_names = Arc::new(PeerNames::default());
     peer_names.refresh(&config, &transports).await;
@@ -366,7 +445,6 @@ pub async fn start(config: Arc<Config>) -> Result<Running, AppError> {
         Arc::clone(&transports),
         shutdown.clone(),
     ));
-    let core = core.with_policy(Arc::clone(&policy));
     tokio::spawn(crate::policy::store::write_events(
         Arc::clone(&policy),
         policy_events,
@@ -377,11 +455,37 @@ pub async fn start(config: Arc<Config>) -> Result<Running, AppError> {
             warn!(%error, "cannot watch the policy directory; reload with SIGHUP");
         }
     }
+    let clock = core.wall_clock();
     tokio::spawn(core.run(inbound_rx, shutdown.clone()));
-    tokio::spawn(metrics_http::serve(
+    let reloader = Arc::new(
+        Reloader::new(
+            options.config_path,
+            Arc::clone(&config),
+            control.clone(),
+            tls.clone(),
+            Arc::clone(&metrics),
+            Arc::clone(&token),
+            options.log,
+            clock,
+        )
+        .with_policy(Arc::clone(&policy)),
+    );
+    let admin = config.admin.enabled.then(|| {
+        Arc::new(Admin {
+            control: control.clone(),
+            reloader: Arc::clone(&reloader),
+            token,
+            readiness: readiness.clone(),
+            extensions: vec![Arc::new(crate::policy::admin::PolicyAdmin::new(
+                Arc::clone(&policy),
+            ))],
+        })
+    });
+    tokio::spawn(metrics_http::serve_with_admin(
         http,
         Arc::clone(&metrics),
         readiness.clone(),
+        admin,
         shutdown.clone(),
     ));
     drop(shutdown);
@@ -394,21 +498,23 @@ pub async fn start(config: Arc<Config>) -> Result<Running, AppError> {
         transports,
         readiness,
         policy,
+        control,
+        reloader,
         tls,
         trigger,
     })
 }
 
-/// Runs the SBC described by `config` until SIGINT or SIGTERM, reloading certificates on
-/// SIGHUP, then drains and returns.
-pub async fn run(config: Arc<Config>) -> Result<(), AppError> {
-    let running = start(config).await?;
+/// Runs the SBC described by `config` until SIGINT or SIGTERM, reloading certificates and the
+/// configuration on SIGHUP, then drains and returns; a second SIGINT/SIGTERM during the drain
+/// ends the remaining calls at once.
+pub async fn run(config: Arc<Config>, options: RunOptions) -> Result<(), AppError> {
+    let running = start_with(config, options).await?;
     loop {
         match wait_for_signal().await.map_err(AppError::Signal)? {
             Signal::Hangup => {
-                info!("SIGHUP: reloading certificates and policy");
-                running.reload_tls();
-                let _ = running.policy.reload();
+                info!("SIGHUP: reloading certificates and configuration");
+                running.reload().await;
             }
             signal => {
                 info!(%signal, "shutdown requested, draining");
@@ -416,7 +522,23 @@ pub async fn run(config: Arc<Config>) -> Result<(), AppError> {
             }
         }
     }
-    running.shutdown().await;
+    // A second SIGINT/SIGTERM during the drain ends the remaining calls at once.
+    let control = running.control.clone();
+    let drain = running.shutdown();
+    tokio::pin!(drain);
+    loop {
+        tokio::select! {
+            () = &mut drain => break,
+            signal = wait_for_signal() => match signal {
+                Ok(Signal::Hangup) => info!("SIGHUP ignored while draining"),
+                Ok(signal) => {
+                    warn!(%signal, "second stop signal: ending the remaining calls now");
+                    control.end_calls().await;
+                }
+                Err(error) => warn!(%error, "cannot wait for signals while draining"),
+            },
+        }
+    }
     info!("stopped");
     Ok(())
 }
@@ -632,7 +754,7 @@ pub enum Signal {
     Interrupt,
     /// SIGTERM (systemd, docker stop, kill).
     Terminate,
-    /// SIGHUP: reload certificates (and, later, policies).
+    /// SIGHUP: reload certificates and the configuration.
     Hangup,
 }
 

@@ -16,13 +16,14 @@
 //! | [`sdp`] | pure | line-preserving SDP parser, typed media views, per-leg offer/answer rewriter |
 //! | [`config`] | pure | TOML configuration model, defaults and `validate()` reporting every problem |
 //! | [`error`] | pure | the one place where errors map to a SIP status, a side and a metric reason |
-//! | [`metrics`] | pure families, shell HTTP | Prometheus metric families and `/metrics`, `/healthz`, `/readyz` |
 //! | [`policy`] | pure evaluation, shell reload | ACLs, rate limits, flood and scanner bans, toll fraud, security events |
+//! | [`nat`] | pure | far-end NAT detection (Via, Contact and SDP against the observed source) |
+//! | [`metrics`] | pure families, shell HTTP | Prometheus metric families and `/metrics`, `/healthz`, `/readyz`, the admin API |
 //! | [`tls`] | shell | rustls server/client configurations, mutual TLS, certificate hot reload |
 //! | [`transport`] | shell (+ pure routing) | UDP/TCP/TLS listeners, framing, connection table, response routing |
-//! | [`nat`] | pure | far-end NAT detection (Via, Contact and SDP against the observed source) |
-//! | [`b2bua`] | pure decisions, shell task | edge pipeline and the signaling task over the transaction layer |
-//! | [`app`] | shell | composition root: config → listeners and tasks; graceful shutdown, SIGHUP reload |
+//! | [`b2bua`] | pure decisions, shell task | edge pipeline and the signaling task over the transaction layer; call records |
+//! | [`reload`] | shell | configuration reload (SIGHUP, `POST /admin/reload`) |
+//! | [`app`] | shell | composition root: config → listeners and tasks; drain and shutdown, SIGHUP reload |
 //!
 //! The binary (`src/main.rs`) is the command line: `sbc run --config FILE` and
 //! `sbc check-config FILE`.
@@ -35,6 +36,7 @@ pub mod media;
 pub mod metrics;
 pub mod nat;
 pub mod policy;
+pub mod reload;
 pub mod sdp;
 pub mod sip;
 pub mod tls;

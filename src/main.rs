@@ -9,7 +9,8 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
 use sbc::config::{self, Config, ConfigErrors, LogConfig, LogFormat};
-use tracing_subscriber::EnvFilter;
+use sbc::reload::LogReload;
+use tracing_subscriber::{EnvFilter, reload};
 
 /// Session Border Controller: a SIP back-to-back user agent for the network edge.
 #[derive(Debug, Parser)]
@@ -60,10 +61,11 @@ fn main() -> ExitCode {
     match cli.command {
         Command::CheckConfig { file } => check_config(&file),
         Command::Run { config, log_format } => {
-            let Some(config) = load_or_report(&config) else {
+            let path = config;
+            let Some(config) = load_or_report(&path) else {
                 return ExitCode::FAILURE;
             };
-            match run(config, log_format.map(LogFormat::from)) {
+            match run(config, path, log_format.map(LogFormat::from)) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(error) => {
                     eprintln!("error: {error:#}");
@@ -125,37 +127,75 @@ fn report(file: &Path, errors: &ConfigErrors) {
 }
 
 /// `sbc run`: tracing, then the application in a multi-thread runtime until a signal.
-fn run(mut config: Config, log_format: Option<LogFormat>) -> anyhow::Result<()> {
+fn run(mut config: Config, path: PathBuf, log_format: Option<LogFormat>) -> anyhow::Result<()> {
     if let Some(format) = log_format {
         config.log.format = format;
     }
-    init_tracing(&config.log)?;
+    let log = init_tracing(&config.log)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("sbc")
         .build()
         .context("cannot start the async runtime")?;
     runtime
-        .block_on(sbc::app::run(Arc::new(config)))
+        .block_on(sbc::app::run(
+            Arc::new(config),
+            sbc::app::RunOptions {
+                config_path: Some(path),
+                log,
+            },
+        ))
         .context("the SBC stopped with an error")
 }
 
-/// Installs the global subscriber: `RUST_LOG`, when set, overrides `log.level`.
-fn init_tracing(log: &LogConfig) -> anyhow::Result<()> {
-    let filter = match std::env::var("RUST_LOG") {
+/// Installs the global subscriber, writing to stderr: `RUST_LOG`, when set, overrides `log.level`. Returns the
+/// handle that changes the filter on reload, or `None` when `RUST_LOG` fixes it.
+fn init_tracing(log: &LogConfig) -> anyhow::Result<Option<LogReload>> {
+    let (filter, from_env) = match std::env::var("RUST_LOG") {
         Ok(directives) if !directives.trim().is_empty() => {
-            EnvFilter::builder().parse(&directives).map_err(|e| {
+            let filter = EnvFilter::builder().parse(&directives).map_err(|e| {
                 anyhow::anyhow!("RUST_LOG={directives:?} is not a valid log filter: {e}")
-            })?
+            })?;
+            (filter, true)
         }
-        _ => EnvFilter::builder().parse(&log.level).map_err(|e| {
-            anyhow::anyhow!("log.level {:?} is not a valid log filter: {e}", log.level)
-        })?,
+        _ => {
+            let filter = EnvFilter::builder().parse(&log.level).map_err(|e| {
+                anyhow::anyhow!("log.level {:?} is not a valid log filter: {e}", log.level)
+            })?;
+            (filter, false)
+        }
     };
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
-    let installed = match log.format {
-        LogFormat::Text => builder.try_init(),
-        LogFormat::Json => builder.json().try_init(),
+    let failed = |e| anyhow::anyhow!("cannot install the log subscriber: {e}");
+    let reload = match log.format {
+        LogFormat::Text => {
+            let builder = tracing_subscriber::fmt()
+                .with_writer(std::io::stderr)
+                .with_env_filter(filter)
+                .with_filter_reloading();
+            let handle = builder.reload_handle();
+            builder.try_init().map_err(failed)?;
+            filter_setter(handle)
+        }
+        LogFormat::Json => {
+            let builder = tracing_subscriber::fmt()
+                .json()
+                .with_writer(std::io::stderr)
+                .with_env_filter(filter)
+                .with_filter_reloading();
+            let handle = builder.reload_handle();
+            builder.try_init().map_err(failed)?;
+            filter_setter(handle)
+        }
     };
-    installed.map_err(|e| anyhow::anyhow!("cannot install the log subscriber: {e}"))
+    Ok((!from_env).then_some(reload))
+}
+
+/// A [`LogReload`] that swaps the filter behind `handle`.
+fn filter_setter<S: 'static>(handle: reload::Handle<EnvFilter, S>) -> LogReload {
+    Box::new(move |level: &str| {
+        let filter = EnvFilter::builder()
+            .parse(level)
+            .map_err(|e| e.to_string())?;
+        handle.reload(filter).map_err(|e| e.to_string())
+    })
 }

@@ -5,8 +5,11 @@
 //! timers in one ordered wheel. A call leaves every table when it ends.
 
 use crate::b2bua::call::{
-    Action, Call, CallEvent, CallPlan, CallTimer, CallTimers, HeaderPolicy, Leg, LegIdentity,
+    Action, Call, CallEvent, CallPlan, CallTimer, CallTimers, EndReason, HeaderPolicy, Leg,
+    LegIdentity,
 };
+use crate::b2bua::cdr::{CallDraft, PolicyRecord};
+use crate::b2bua::control::CallSummary;
 use crate::b2bua::health::AddressKey;
 use crate::b2bua::route::{self, Candidate, NoRoute, RouteDecision, Source};
 use crate::b2bua::task::Core;
@@ -49,6 +52,8 @@ pub(crate) struct CallEntry {
     b_invite: Option<TxKey>,
     /// Whether the call has sent anything to A (then failover would be visible: no more).
     a_heard: bool,
+    /// What the call record will say.
+    record: CallDraft,
 }
 
 /// Every live call and its indexes.
@@ -139,6 +144,33 @@ impl Calls {
         self.by_tx
             .retain(|_, (call, leg)| !(*call == id && *leg == Leg::B));
         self.cancel_all_timers(id);
+    }
+
+    /// The numbers of the live calls.
+    pub(crate) fn ids(&self) -> Vec<u64> {
+        self.calls.keys().copied().collect()
+    }
+
+    /// The live calls, for the admin API, oldest first.
+    pub(crate) fn summaries(&self, clock: &crate::b2bua::cdr::WallClock) -> Vec<CallSummary> {
+        let mut list: Vec<CallSummary> = self
+            .calls
+            .iter()
+            .map(|(id, e)| CallSummary {
+                id: *id,
+                state: match (e.answered, e.rang) {
+                    (true, _) => "answered",
+                    (false, true) => "ringing",
+                    _ => "calling",
+                },
+                start: clock.rfc3339(e.started),
+                peer: e.peer.clone(),
+                caller: e.record.caller.clone(),
+                callee: e.record.callee.clone(),
+            })
+            .collect();
+        list.sort_by_key(|c| c.id);
+        list
     }
 
     fn remove(&mut self, id: u64) -> Option<CallEntry> {
@@ -353,6 +385,10 @@ impl Core {
         self.calls.by_tx.insert(key, (id, Leg::A));
         self.metrics.call_started(&address.peer);
         self.policy_call_started(id);
+        let source_peer = self.peer_of(from.remote).map(str::to_owned);
+        let caller = self.leg_record(Some(&invite), &from, source_peer.as_deref());
+        let mut record = CallDraft::new(id, now, caller);
+        record.callee = self.leg_record(None, &b, Some(&address.peer));
         self.calls.calls.insert(
             id,
             CallEntry {
@@ -371,13 +407,14 @@ impl Core {
                 address,
                 b_invite: None,
                 a_heard: false,
+                record,
             },
         );
         self.execute(id, actions, now);
     }
 
     /// The plan and B-leg target for one candidate address, or the status to answer with.
-    fn plan_for(
+    pub(crate) fn plan_for(
         &self,
         candidate: &Candidate,
         user: Option<&str>,
@@ -429,7 +466,7 @@ impl Core {
     }
 
     /// The plan of a call from `a_listener` to `request_uri` over `b_listener`.
-    fn build_plan(
+    pub(crate) fn build_plan(
         &self,
         invite: &Message,
         a_listener: ListenerId,
@@ -486,6 +523,7 @@ impl Core {
                 continue;
             };
             let (call, actions) = Call::new(&invite, plan, now);
+            let callee = self.leg_record(None, &b, Some(&candidate.peer));
             self.calls.clear_leg_b(id);
             let Some(entry) = self.calls.calls.get_mut(&id) else {
                 return false;
@@ -495,6 +533,7 @@ impl Core {
             entry.b = b;
             entry.b_invite = None;
             entry.b_call_id = entry.call.b_call_id();
+            entry.record.callee = callee;
             entry.peer = candidate.peer.clone();
             entry.address = AddressKey {
                 peer: candidate.peer,
@@ -512,9 +551,18 @@ impl Core {
         if let CallEvent::Request { leg, tx, .. } = &event {
             self.calls.by_tx.insert(tx.clone(), (id, *leg));
         }
-        let Some(entry) = self.calls.calls.get(&id) else {
+        let Some(entry) = self.calls.calls.get_mut(&id) else {
             return;
         };
+        match &event {
+            CallEvent::Request { leg, request, .. } => entry.record.request(*leg, request),
+            CallEvent::Response {
+                leg: Leg::B,
+                response,
+                tx,
+            } if entry.b_invite.as_ref() == Some(tx) => entry.record.callee.learn_to_tag(response),
+            _ => {}
+        }
         // Outcome of the B leg's INVITE: peer health, and failover while A has heard nothing.
         let outcome = match &event {
             CallEvent::Response {
@@ -568,12 +616,16 @@ impl Core {
                     let initial_invite = leg == Leg::B
                         && kind == crate::metrics::labels::TransactionKind::ClientInvite
                         && request.to_header().ok().is_some_and(|t| t.tag().is_none());
+                    let sent = initial_invite.then(|| request.clone());
                     match self.layer.send_request(request, to, reliable, now) {
                         Ok(key) => {
                             self.started(&key, kind);
                             if initial_invite {
                                 if let Some(entry) = self.calls.calls.get_mut(&id) {
                                     entry.b_invite = Some(key.clone());
+                                    if let Some(sent) = &sent {
+                                        entry.record.callee.learn_identity(sent);
+                                    }
                                 }
                             }
                             self.calls.by_tx.insert(key, (id, leg));
@@ -609,10 +661,20 @@ impl Core {
                 Action::CancelTimer(timer) => self.calls.cancel_timer(id, timer),
                 Action::Ended { reason, status } => {
                     debug!(call = id, ?reason, ?status, "call ended");
+                    let limit = (reason == EndReason::MaxDuration)
+                        .then(|| self.policy_duration_rule(id))
+                        .flatten();
                     self.policy_call_ended(id);
-                    if let Some(entry) = self.calls.remove(id) {
+                    if let Some(mut entry) = self.calls.remove(id) {
                         let failed = (!entry.answered).then_some(status.unwrap_or(500));
                         self.metrics.call_ended(&entry.peer, failed);
+                        if let Some(rule) = limit {
+                            entry.record.add_policy(PolicyRecord {
+                                rule: rule.to_string(),
+                                action: "end".to_owned(),
+                            });
+                        }
+                        self.write_record(entry.record, reason, status, now);
                     }
                 }
             }
@@ -631,17 +693,21 @@ impl Core {
             return;
         };
         let elapsed = now.saturating_duration_since(entry.started);
+        entry.record.caller.learn_to_tag(response);
+        entry.record.final_status(code);
         if (180..=183).contains(&code) && !entry.rang {
             entry.rang = true;
+            entry.record.ringing(now);
             self.metrics.call_ringing(elapsed);
         } else if (200..300).contains(&code) && !entry.answered {
             entry.answered = true;
+            entry.record.answered(now);
             self.metrics.call_answered(&entry.peer, elapsed);
             self.policy_call_answered(id, now);
         }
     }
 
-    fn count_out(&self, message: &Message, to: &Target) {
+    pub(crate) fn count_out(&self, message: &Message, to: &Target) {
         let (realm, transport) = self.labels(to);
         match (message.method(), message.status(), message.cseq()) {
             (Some(method), _, _) => {
@@ -653,6 +719,26 @@ impl Core {
                     .sip_response(code, &cseq.method, &realm, transport, Direction::Out)
             }
             _ => {}
+        }
+    }
+
+    /// The SBC ends call `id` itself (drain timeout).
+    pub(crate) fn shut_down_call(&mut self, id: u64, now: Instant) {
+        if let Some(entry) = self.calls.calls.get_mut(&id) {
+            let actions = entry.call.shut_down(now);
+            self.execute(id, actions, now);
+        }
+    }
+
+    /// Ends every call still in the table without signaling (the task is stopping): each gets
+    /// its call record and leaves the metrics.
+    pub(crate) fn abandon_calls(&mut self, now: Instant) {
+        for id in self.calls.ids() {
+            if let Some(entry) = self.calls.remove(id) {
+                let failed = (!entry.answered).then_some(503);
+                self.metrics.call_ended(&entry.peer, failed);
+                self.write_record(entry.record, EndReason::Shutdown, None, now);
+            }
         }
     }
 

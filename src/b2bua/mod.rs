@@ -11,13 +11,23 @@
 //! - [`keepalive`] (glue): keep-alives to registered phones, bindings withdrawn at the PBX;
 //! - [`pipeline`] (pure): what the SBC answers itself (OPTIONS to the SBC → 200; requests it
 //!   does not handle → 501);
-//! - [`task`] and [`calls`] (shell): the signaling task — transaction layer, call table, timers.
+//! - [`task`] and [`calls`] (shell): the signaling task — transaction layer, call table, timers;
+//!   [`control`] (shell): its bounded request channel (admin queries, drain, reload);
+//! - [`cdr`] (pure record, shell writer): one JSON call record per call.
+//! - [`subscription`] (pure): one RFC 6665 subscription as two dialogs, and the one-transaction
+//!   relay of MESSAGE, PUBLISH and unsolicited NOTIFY ([`subscription::oneshot`]);
+//! - [`task`] and [`calls`] (shell): the signaling task — transaction layer, call table, timers;
+//!   [`subs`] and [`message`] (shell): its subscription table, out-of-dialog routing, admission
+//!   and relays.
 
 pub mod call;
 pub mod calls;
+pub mod cdr;
+pub mod control;
 pub mod credentials;
 pub mod health;
 pub mod keepalive;
+pub mod message;
 pub mod pipeline;
 pub mod policy;
 pub mod probe;
@@ -28,4 +38,6 @@ pub mod registrar;
 mod request;
 pub mod resolve;
 pub mod route;
+pub mod subs;
+pub mod subscription;
 pub mod task;

@@ -12,7 +12,7 @@ use bytes::Bytes;
 use std::net::IpAddr;
 
 /// Methods the SBC accepts (advertised in `Allow`).
-pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, PRACK, INFO, MESSAGE, REFER";
+pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, PRACK, INFO, MESSAGE, REFER, SUBSCRIBE, NOTIFY, PUBLISH";
 
 /// The names and addresses under which a request is addressed to the SBC itself.
 #[derive(Debug, Clone, Default)]

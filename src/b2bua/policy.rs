@@ -284,6 +284,12 @@ impl Core {
         }
     }
 
+    /// The duration rule that limits call `id`, if one does (for its call record).
+    pub(crate) fn policy_duration_rule(&self, id: u64) -> Option<Arc<str>> {
+        let call = self.policy.as_ref()?.calls.get(&id)?;
+        call.max_duration.as_ref().map(|d| Arc::clone(&d.2))
+    }
+
     /// Call `id` was answered: arms its duration limit.
     pub(crate) fn policy_call_answered(&mut self, id: u64, now: Instant) {
         let Some(p) = self.policy.as_ref() else {

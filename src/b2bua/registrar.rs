@@ -155,6 +155,11 @@ impl<F: Clone + PartialEq> Registrar<F> {
             .map(|b| &b.flow)
     }
 
+    /// Every binding (pending and confirmed).
+    pub fn iter(&self) -> impl Iterator<Item = &Binding<F>> {
+        self.bindings.values()
+    }
+
     /// Bindings of an address of record.
     pub fn by_aor<'a>(&'a self, aor: &'a str) -> impl Iterator<Item = &'a Binding<F>> + 'a {
         self.bindings.values().filter(move |b| b.aor == aor)

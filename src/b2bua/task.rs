@@ -7,6 +7,8 @@
 use crate::app::Shutdown;
 use crate::b2bua::call::CallEvent;
 use crate::b2bua::calls::Calls;
+use crate::b2bua::cdr::WallClock;
+use crate::b2bua::control::Ops;
 use crate::b2bua::credentials::CredentialStore;
 use crate::b2bua::health::{HealthPolicy, PeerHealthTable};
 use crate::b2bua::keepalive::Upstream;
@@ -17,6 +19,7 @@ use crate::b2bua::register::PendingRegisters;
 use crate::b2bua::registrant::Registrants;
 use crate::b2bua::registrar::{Registrar, RegistrarConfig};
 use crate::b2bua::resolve::PeerNames;
+use crate::b2bua::subs::Subs;
 use crate::config::Config;
 use crate::config::Transport;
 use crate::error::SipError;
@@ -47,6 +50,8 @@ pub struct Core {
     pub(crate) calls: Calls,
     pub(crate) probes: Probes,
     pub(crate) registrar: Registrar<Target>,
+    /// Subscription dialogs and relayed out-of-dialog requests.
+    pub(crate) subs: Subs,
     pub(crate) pending_registers: PendingRegisters,
     /// Per-process secret for identifiers derived from the other side's (REGISTER relay).
     pub(crate) secret: [u8; 16],
@@ -72,13 +77,15 @@ pub struct Core {
     closed: Option<mpsc::Receiver<ConnId>>,
     /// Edge policy state, when a policy is in force ([`Core::with_policy`]).
     pub(crate) policy: Option<crate::b2bua::policy::PolicyHooks>,
+    /// Call records, control requests and the drain.
+    pub(crate) ops: Ops,
 }
 
 /// Failed sends waiting to be reported to the transaction layer.
 const FAILED_SENDS: usize = 1024;
 
 /// Current time on the runtime's clock (virtual under `tokio::time::pause`).
-fn now() -> std::time::Instant {
+pub(crate) fn now() -> std::time::Instant {
     tokio::time::Instant::now().into_std()
 }
 
@@ -88,6 +95,12 @@ async fn next_closed(closed: &mut Option<mpsc::Receiver<ConnId>>) -> Option<Conn
         Some(rx) => rx.recv().await,
         None => std::future::pending().await,
     }
+}
+
+/// The wall clock paired with the runtime's clock, anchoring call record timestamps.
+#[allow(clippy::disallowed_methods)] // the signaling shell's one wall-clock read
+fn wall_clock() -> WallClock {
+    WallClock::new(std::time::SystemTime::now(), now())
 }
 
 /// A fresh To tag: 64 random bits, hex.
@@ -124,6 +137,7 @@ impl Core {
             }),
             watch: Watch::new(config.registration.keepalive_interval),
             pings: HashMap::new(),
+            subs: Subs::default(),
             pending_registers: PendingRegisters::default(),
             secret: random::bytes(),
             credentials: CredentialStore::default(),
@@ -139,7 +153,13 @@ impl Core {
             failed: None,
             closed: None,
             policy: None,
+            ops: Ops::new(wall_clock()),
         }
+    }
+
+    /// The wall clock anchoring this task's record timestamps.
+    pub fn wall_clock(&self) -> WallClock {
+        self.ops.clock
     }
 
     /// Sets the peer credentials used to answer digest challenges.
@@ -168,15 +188,19 @@ impl Core {
         self.calls.len()
     }
 
-    /// Runs until shutdown or until every transport is gone.
+    /// Runs until shutdown or until every transport is gone; calls still in the table then end
+    /// with their call records (reason `shutdown`).
     pub async fn run(mut self, mut inbound: mpsc::Receiver<Inbound>, mut shutdown: Shutdown) {
         let (failed_tx, mut failed_rx) = mpsc::channel(FAILED_SENDS);
         self.failed = Some(failed_tx);
         let mut closed = self.closed.take();
+        let mut control = self.ops.control.take().map(|c| c.0);
         loop {
+            self.check_idle();
             let deadline = [
                 self.layer.poll_timeout(),
                 self.calls.next_deadline(),
+                self.subs.next_deadline(),
                 self.next_probe(),
                 self.registrants.next_due(),
                 self.watch.next_due(),
@@ -193,20 +217,28 @@ impl Core {
                     None => std::future::pending().await,
                 }
             };
+            let request = async {
+                match control.as_mut() {
+                    Some(rx) => rx.recv().await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 msg = inbound.recv() => match msg {
                     Some(msg) => self.on_inbound(msg),
-                    None => return,
+                    None => break,
                 },
+                Some(request) = request => self.on_control(request, now()),
                 () = timer => {
                     let now = now();
                     self.layer.handle_timeout(now);
                     self.flush(true);
                     self.call_timers(now);
+                    self.sub_timers(now);
                     self.send_probes(now);
-                    self.policy_housekeeping(now);
                     self.send_registrations(now);
                     self.send_keepalives(now);
+                    self.policy_housekeeping(now);
                     let gone = self.registrar.expire(now);
                     for binding in &gone {
                         debug!(aor = %binding.aor, "registration expired");
@@ -217,15 +249,17 @@ impl Core {
                 }
                 Some(conn) = next_closed(&mut closed) => {
                     self.connection_closed(conn, now());
+                    self.subs_connection_closed(conn, now());
                     self.flush(false);
                 }
                 Some(key) = failed_rx.recv() => {
                     self.layer.handle_transport_error(&key, now());
                     self.flush(false);
                 }
-                _ = shutdown.triggered() => return,
+                _ = shutdown.triggered() => break,
             }
         }
+        self.abandon_calls(now());
     }
 
     pub(crate) fn labels(&self, target: &Target) -> (Arc<str>, Transport) {
@@ -321,7 +355,7 @@ impl Core {
 
     /// Handles every queued event, then sends every queued transmit. Transmits that no event
     /// explains (a timer fired, or a retransmitted request was absorbed) are retransmissions.
-    fn flush(&mut self, after_timer: bool) {
+    pub(crate) fn flush(&mut self, after_timer: bool) {
         let mut events = 0;
         while let Some(event) = self.layer.poll_event() {
             events += 1;
@@ -402,6 +436,9 @@ impl Core {
                     TransactionKind::ServerNonInvite
                 };
                 self.started(&key, kind);
+                let Some((key, request, from)) = self.subs_request(key, request, from, now) else {
+                    return;
+                };
                 let call = request
                     .call_id()
                     .ok()
@@ -417,6 +454,9 @@ impl Core {
                         },
                         now,
                     ),
+                    None if matches!(key.method(), Method::Invite | Method::Register)
+                        && !has_to_tag
+                        && self.refuse_while_draining(&key, &request, &from) => {}
                     None if key.method() == &Method::Invite && !has_to_tag => {
                         self.new_call(key, request, from, now)
                     }
@@ -494,6 +534,7 @@ impl Core {
                 if self.probe_result(&key, response.status(), now) => {}
             TxEvent::Response { key, response }
                 if self.register_response(&key, Some(&response), now) => {}
+            TxEvent::Response { key, response } if self.subs_response(&key, &response, now) => {}
             TxEvent::Response { key, response }
                 if self.registrant_result(&key, Some(&response), now) => {}
             TxEvent::Response { key, response }
@@ -519,6 +560,7 @@ impl Core {
                     || self.register_response(&key, None, now)
                     || self.registrant_result(&key, None, now)
                     || self.keepalive_result(&key, None, now)
+                    || self.subs_failed(&key, 408, now)
                 {
                     return;
                 }
@@ -532,6 +574,7 @@ impl Core {
                     || self.register_response(&key, None, now)
                     || self.registrant_result(&key, None, now)
                     || self.keepalive_result(&key, None, now)
+                    || self.subs_failed(&key, 480, now)
                 {
                     return;
                 }
@@ -542,6 +585,7 @@ impl Core {
             TxEvent::Terminated { key } => {
                 self.pending_invites.remove(&key);
                 self.calls.tx_done(&key);
+                self.subs.tx_done(&key);
                 if let Some(kind) = self.kinds.remove(&key) {
                     self.metrics.transaction_ended(kind);
                 }

@@ -235,6 +235,11 @@ pub enum Problem {
         /// The media section it collides with.
         other: KeyPath,
     },
+    /// The admin API is reachable off loopback without a bearer token.
+    #[error(
+        "the admin API listens on a non-loopback address: set `token_file` or `enabled = false`"
+    )]
+    AdminWithoutToken,
     /// A reference to a realm that is not defined.
     #[error("no realm named {0:?}")]
     UnknownRealm(String),

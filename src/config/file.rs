@@ -32,6 +32,14 @@ pub struct ConfigFile {
     pub log: LogFile,
     /// `[registration]`: the registration relay.
     pub registration: super::registration::RegistrationFile,
+    /// `[records]`: call records.
+    pub records: super::ops::RecordsFile,
+    /// `[admin]`: the admin API.
+    pub admin: super::ops::AdminFile,
+    /// `[shutdown]`: graceful drain.
+    pub shutdown: super::ops::ShutdownFile,
+    /// `[subscriptions]`: subscription and out-of-dialog request relay.
+    pub subscriptions: super::signaling::SubscriptionsFile,
 }
 
 /// `[[realms]]`: one network side with its own listeners, addresses and media range.
@@ -48,6 +56,8 @@ pub struct RealmFile {
     pub tls: Option<TlsFile>,
     /// `[realms.media]`: the RTP relay for this realm. Required.
     pub media: Option<MediaFile>,
+    /// `[realms.dscp]`: DSCP marking of SIP and media packets. Default: CS3 and EF.
+    pub dscp: Option<super::signaling::DscpFile>,
 }
 
 /// `[realms.tls]`: PEM files and client-certificate mode.

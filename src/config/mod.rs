@@ -28,8 +28,9 @@
 //! to_peer = "pbx"
 //! ```
 //!
-//! `deploy/sbc.toml` documents every key. Sections `[sip]`, `[sip.limits]`, `[metrics]` and
-//! `[log]` are optional; their defaults are listed on the fields of [`SipConfig`],
+//! `deploy/sbc.toml` documents every key. Sections `[sip]`, `[sip.limits]`, `[metrics]`,
+//! `[log]` and the operations sections of [`ops`] (`[records]`, `[admin]`, `[shutdown]`) are
+//! optional; their defaults are listed on the fields of [`SipConfig`],
 //! [`SipLimits`], [`MetricsConfig`] and [`LogConfig`].
 //!
 //! # Errors
@@ -48,10 +49,13 @@
 //! built-in policy only.
 
 pub mod address;
+pub mod diff;
 pub mod error;
 pub mod file;
 pub mod model;
+pub mod ops;
 pub mod registration;
+pub mod signaling;
 pub mod validate;
 
 #[cfg(test)]
@@ -67,7 +71,9 @@ pub use model::{
     ClientAuth, LogConfig, LogFormat, MediaConfig, MetricsConfig, Peer, Realm, Route, RouteTarget,
     SipConfig, SipLimits, SrtpMode, TlsConfig, TransportConfig,
 };
+pub use ops::{AdminConfig, RecordsConfig, ShutdownConfig};
 pub use registration::RegistrationConfig;
+pub use signaling::{DscpConfig, SubscriptionsConfig};
 pub use validate::validate;
 
 use file::ConfigFile;
@@ -94,6 +100,14 @@ pub struct Config {
     pub log: LogConfig,
     /// The registration relay's lifetimes, bounds and keep-alives.
     pub registration: RegistrationConfig,
+    /// Call records (`[records]`).
+    pub records: RecordsConfig,
+    /// The admin API (`[admin]`).
+    pub admin: AdminConfig,
+    /// Graceful shutdown (`[shutdown]`).
+    pub shutdown: ShutdownConfig,
+    /// Subscription dialogs and out-of-dialog request relay.
+    pub subscriptions: SubscriptionsConfig,
 }
 
 impl Config {

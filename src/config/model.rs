@@ -38,6 +38,8 @@ pub struct Realm {
     pub tls: Option<TlsConfig>,
     /// The media relay of this realm.
     pub media: MediaConfig,
+    /// DSCP marking of the realm's SIP and media packets.
+    pub dscp: super::signaling::DscpConfig,
 }
 
 /// TLS settings of a realm.

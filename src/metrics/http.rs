@@ -6,6 +6,7 @@
 //! | `GET /healthz` | 200 `ok` while the process runs |
 //! | `GET /readyz` | 200 `ready` while [`Readiness`] is set, else 503 |
 //! | another method on those paths | 405 with `Allow: GET` |
+//! | `/admin/…` | the admin API ([`super::admin`]), when enabled |
 //! | any other path | 404 |
 //!
 //! The endpoint must never compete with signaling: at most [`MAX_CONNECTIONS`] connections are
@@ -33,6 +34,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tracing::{debug, info, warn};
 
 use super::Metrics;
+use super::admin::Admin;
 use crate::app::Shutdown;
 
 /// Connections served at once; further connections are closed as soon as they are accepted.
@@ -102,6 +104,17 @@ pub async fn serve(
     ready: Readiness,
     shutdown: Shutdown,
 ) {
+    serve_with_admin(listener, metrics, ready, None, shutdown).await;
+}
+
+/// [`serve`], plus the admin API under `/admin/` when `admin` is given.
+pub async fn serve_with_admin(
+    listener: TcpListener,
+    metrics: Arc<Metrics>,
+    ready: Readiness,
+    admin: Option<Arc<Admin>>,
+    shutdown: Shutdown,
+) {
     if let Ok(addr) = listener.local_addr() {
         info!(%addr, "metrics endpoint listening");
     }
@@ -127,6 +140,7 @@ pub async fn serve(
             stream,
             Arc::clone(&metrics),
             ready.clone(),
+            admin.clone(),
             shutdown.clone(),
             permit,
         ));
@@ -139,13 +153,26 @@ async fn connection(
     stream: TcpStream,
     metrics: Arc<Metrics>,
     ready: Readiness,
+    admin: Option<Arc<Admin>>,
     mut shutdown: Shutdown,
     _permit: OwnedSemaphorePermit,
 ) {
     let _ = stream.set_nodelay(true);
     let service = service_fn(move |request: Request<Incoming>| {
-        let response = respond(&request, &metrics, &ready);
-        async move { Ok::<_, Infallible>(response) }
+        let admin = admin
+            .clone()
+            .filter(|_| super::admin::is_admin_path(request.uri().path()));
+        let response = match admin {
+            Some(_) => None,
+            None => Some(respond(&request, &metrics, &ready)),
+        };
+        async move {
+            Ok::<_, Infallible>(match (response, admin) {
+                (Some(response), _) => response,
+                (None, Some(admin)) => super::admin::respond(&request, &admin).await,
+                (None, None) => text(StatusCode::NOT_FOUND, "not found\n"),
+            })
+        }
     });
     let conn = http1::Builder::new()
         .timer(TokioTimer::new())

@@ -7,10 +7,13 @@
 //! from the configuration, everything else is an enum or a `&'static str`; a Call-ID, user or IP
 //! address is never a label. Exposition is OpenMetrics 1.0 text.
 
+pub mod admin;
 pub mod http;
 pub mod labels;
 pub mod names;
+pub mod ops;
 pub mod policy;
+pub mod signaling;
 
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -69,6 +72,8 @@ pub struct Metrics {
     keepalives: Family<KeepaliveLabels, Counter>,
     bindings_withdrawn: Counter,
     policy: policy::PolicyMetrics,
+    ops: ops::OpsMetrics,
+    signaling: signaling::SignalingFamilies,
 }
 
 /// Buckets of `sbc_call_setup_seconds`: 10 ms to about 164 s.
@@ -216,6 +221,8 @@ impl Metrics {
                 "REGISTERs from phones by outcome",
             ),
             policy: policy::PolicyMetrics::register(&mut r),
+            ops: ops::OpsMetrics::register(&mut r),
+            signaling: signaling::SignalingFamilies::register(&mut r),
             registry: r,
         }
         .with_known_series()

@@ -112,6 +112,25 @@ pub const POLICY_BANS_ACTIVE: &str = "sbc_policy_bans_active";
 /// Gauge `sbc_policy_table_keys{table}`: keys held by the bounded policy tables (`limiter`,
 /// `scores`, `fraud`).
 pub const POLICY_TABLE_KEYS: &str = "sbc_policy_table_keys";
+/// Counter `sbc_call_records_total{result}`: call records `written`, `dropped` (writer queue
+/// full) or `failed` (write error).
+pub const CALL_RECORDS: &str = "sbc_call_records";
+
+/// Counter `sbc_config_reloads_total{result}`: configuration reloads, `ok` or `error` (an error
+/// keeps the running configuration).
+pub const CONFIG_RELOADS: &str = "sbc_config_reloads";
+
+/// Gauge `sbc_draining`: 1 while the SBC drains before stopping, else 0.
+pub const DRAINING: &str = "sbc_draining";
+/// Gauge `sbc_subscriptions_active{event}`: subscription dialogs held, by event package.
+pub const SUBSCRIPTIONS_ACTIVE: &str = "sbc_subscriptions_active";
+
+/// Counter `sbc_notifies_total{result}`: NOTIFYs toward subscribers, `relayed` or `failed`.
+pub const NOTIFIES: &str = "sbc_notifies";
+
+/// Counter `sbc_messages_total{method, result}`: out-of-dialog MESSAGE and PUBLISH, `relayed`,
+/// `blocked` (refused by the SBC) or `failed`.
+pub const MESSAGES: &str = "sbc_messages";
 
 /// Every name above, for tests and documentation tooling.
 pub const ALL: &[&str] = &[
@@ -147,6 +166,12 @@ pub const ALL: &[&str] = &[
     POLICY_RELOAD,
     POLICY_BANS_ACTIVE,
     POLICY_TABLE_KEYS,
+    CALL_RECORDS,
+    CONFIG_RELOADS,
+    DRAINING,
+    SUBSCRIPTIONS_ACTIVE,
+    NOTIFIES,
+    MESSAGES,
 ];
 
 #[cfg(test)]

@@ -43,6 +43,10 @@ pub(super) fn touch_all(m: &Metrics) {
     m.policy_decision("scanner", "ban");
     m.policy_reload(ReloadResult::Ok);
     m.policy_tables(1, 2, 3, 4);
+    m.call_record(crate::metrics::ops::RecordResult::Written);
+    m.config_reload(crate::metrics::labels::ReloadResult::Ok);
+    m.draining(false);
+    m.subscriptions_active("message-summary", 1);
 }
 
 #[test]

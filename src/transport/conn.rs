@@ -43,6 +43,8 @@ pub struct ConnContext {
     pub message_timeout: Duration,
     /// Close when one write takes longer than this.
     pub write_timeout: Duration,
+    /// DSCP code point of what the connection sends.
+    pub dscp: u8,
 }
 
 /// Runs one connection until it closes; returns why.

@@ -6,7 +6,9 @@
 use crate::app::Shutdown;
 use crate::tls::ReloadableServerConfig;
 use crate::transport::conn::{self, ConnContext};
+use crate::transport::dscp::set_dscp;
 use crate::transport::table::ConnTable;
+use socket2::{Domain, Protocol, SockRef, Socket, Type};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -39,9 +41,19 @@ pub struct AcceptContext {
     pub gate: Option<Arc<dyn crate::transport::SourceGate>>,
 }
 
-/// Binds a TCP listener (SO_REUSEADDR, as tokio does).
-pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
-    TcpListener::bind(addr).await
+/// Binds a TCP listener (SO_REUSEADDR, as tokio does) whose connections mark what they send
+/// with `dscp` (accepted sockets inherit it; [`accept_loop`] sets it again on each).
+pub async fn bind(addr: SocketAddr, dscp: u8) -> std::io::Result<TcpListener> {
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    if addr.is_ipv6() {
+        socket.set_only_v6(true)?;
+    }
+    socket.set_reuse_address(true)?;
+    set_dscp(&socket, dscp, addr.is_ipv6())?;
+    socket.set_nonblocking(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(1024)?;
+    TcpListener::from_std(socket.into())
 }
 
 /// Accepts connections until shutdown.
@@ -79,6 +91,7 @@ pub async fn accept_loop(
             }
         };
         let _ = socket.set_nodelay(true);
+        let _ = set_dscp(&SockRef::from(&socket), ctx.conn.dscp, remote.is_ipv6());
         let ctx = ctx.clone();
         let kind = kind.clone();
         let shutdown = shutdown.clone();

@@ -14,6 +14,7 @@
 //! Pure helpers live in [`route`] (response routing, Via stamping, forbidden destinations).
 
 pub mod conn;
+pub mod dscp;
 pub mod listen;
 pub mod outbound;
 pub mod route;

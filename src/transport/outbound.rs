@@ -7,14 +7,16 @@
 
 use crate::app::ShutdownSubscriber;
 use crate::transport::conn::{self, ConnContext};
+use crate::transport::dscp::set_dscp;
 use crate::transport::table::ConnTable;
 use crate::transport::{ConnId, SendError};
 use rustls::ClientConfig;
 use rustls_pki_types::ServerName;
+use socket2::SockRef;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::TcpStream;
+use tokio::net::TcpSocket;
 use tokio::sync::mpsc;
 use tokio_rustls::TlsConnector;
 use tracing::debug;
@@ -48,7 +50,15 @@ impl Outbound {
             .table
             .admit_outbound()
             .map_err(|_| SendError::NoConnection(remote))?;
-        let tcp = tokio::time::timeout(self.connect_timeout, TcpStream::connect(remote))
+        let socket = if remote.is_ipv6() {
+            TcpSocket::new_v6()
+        } else {
+            TcpSocket::new_v4()
+        }
+        .map_err(SendError::Io)?;
+        set_dscp(&SockRef::from(&socket), self.conn.dscp, remote.is_ipv6())
+            .map_err(SendError::Io)?;
+        let tcp = tokio::time::timeout(self.connect_timeout, socket.connect(remote))
             .await
             .map_err(|_| SendError::NoConnection(remote))?
             .map_err(SendError::Io)?;

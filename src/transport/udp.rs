@@ -20,11 +20,13 @@ use tracing::{debug, warn};
 const MAX_DATAGRAM: usize = 65_535;
 
 /// Binds `shards` UDP sockets on `addr` (SO_REUSEPORT when more than one), each with the given
-/// receive and send buffer sizes (the kernel may cap them).
+/// receive and send buffer sizes (the kernel may cap them) and marking what it sends with
+/// `dscp`.
 pub fn bind(
     addr: SocketAddr,
     shards: usize,
     buffer_bytes: usize,
+    dscp: u8,
 ) -> io::Result<Vec<Arc<UdpSocket>>> {
     let mut sockets = Vec::with_capacity(shards.max(1));
     let mut bound = addr;
@@ -40,6 +42,7 @@ pub fn bind(
         // Best effort: the kernel silently caps these at net.core.{r,w}mem_max.
         let _ = socket.set_recv_buffer_size(buffer_bytes);
         let _ = socket.set_send_buffer_size(buffer_bytes);
+        super::dscp::set_dscp(&socket, dscp, bound.is_ipv6())?;
         socket.set_nonblocking(true)?;
         socket.bind(&bound.into())?;
         let std: std::net::UdpSocket = socket.into();

@@ -67,7 +67,14 @@ to_peer = "pbx"
 listen = "127.0.0.1:0"
 
 {extra}
+{drain}
 "#,
+        // Tests stop their SBC with calls still ringing toward silent peers: a short drain.
+        drain = if extra.contains("[shutdown]") {
+            ""
+        } else {
+            "[shutdown]\ndrain_timeout_secs = 1\n"
+        },
         dir = cert_dir.display(),
         ca = repo().join("certs/dev/ca.crt").display(),
         policy = policy_dir.display(),

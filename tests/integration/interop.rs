@@ -144,7 +144,7 @@ async fn sipp_unsupported_require_gets_420() {
 /// Runs `name`-uac.xml against the SBC's access realm and `name`-uas.xml as the `pbx` peer on
 /// `pbx_port`, `calls` times at `rate` calls/s, over `transport` on both legs; both SIPp
 /// instances must report no failed call.
-async fn run_pair(
+pub(crate) async fn run_pair(
     name: &str,
     sbc: &sbc::app::Running,
     pbx_port: u16,
@@ -510,7 +510,27 @@ async fn register_through_a_challenge_then_receive_a_call() {
         .unwrap()
         .unwrap();
     let metrics = harness::scrape(sbc.metrics_addr).await;
+    let (code, registrations) =
+        crate::admin::http(sbc.metrics_addr, "GET", "/admin/registrations", None).await;
     sbc.shutdown().await;
+    assert_eq!(code, 200);
+    assert_eq!(
+        registrations.as_array().map(Vec::len),
+        Some(1),
+        "{registrations}"
+    );
+    assert_eq!(registrations[0]["transport"], "UDP", "{registrations}");
+    assert_eq!(
+        registrations[0]["registered_at_pbx"], true,
+        "{registrations}"
+    );
+    assert!(
+        registrations[0]["aor"]
+            .as_str()
+            .unwrap()
+            .starts_with("sip:"),
+        "{registrations}"
+    );
     let summary = |out: &[u8]| {
         String::from_utf8_lossy(out)
             .lines()

@@ -69,6 +69,8 @@ pub enum EndReason {
     BadRequest,
     /// The policy's longest call duration was reached; the SBC hung up both legs.
     MaxDuration,
+    /// The SBC stopped and ended the call itself (drain timeout).
+    Shutdown,
 }
 
 /// An input for the call.

@@ -26,10 +26,10 @@
 mod auth;
 mod dialog;
 mod event;
-mod ids;
+pub(crate) mod ids;
 mod indialog;
 mod plan;
-mod relay;
+pub(crate) mod relay;
 mod setup;
 
 #[cfg(test)]
@@ -48,6 +48,7 @@ pub use event::{Action, CallEvent, CallTimer, EndReason, Leg};
 pub use ids::{BRANCH_PREFIX, is_looped};
 pub use plan::{CallPlan, CallTimers, HeaderPolicy, LegIdentity, TIMER_C};
 pub use relay::{BodyContext, BodyTransform, map_final};
+pub(crate) use setup::a_dialog;
 
 use crate::sip::auth::DigestClient;
 use crate::sip::message::Message;
@@ -264,6 +265,18 @@ impl Call {
 
     /// Feeds one event; returns what to do, in order.
     pub fn handle(&mut self, event: CallEvent, now: Instant) -> Vec<Action> {
+        self.step(Some(event), now)
+    }
+
+    /// Ends the call on the SBC's own behalf ([`EndReason::Shutdown`]): BYE on both legs of an
+    /// answered call; before the answer, 503 to A and CANCEL to B. A call already ending goes on
+    /// ending as it was.
+    pub fn shut_down(&mut self, now: Instant) -> Vec<Action> {
+        self.step(None, now)
+    }
+
+    /// One step: `event`, or the SBC's own hang-up when `None`.
+    fn step(&mut self, event: Option<CallEvent>, now: Instant) -> Vec<Action> {
         let mut cx = Cx {
             plan: &self.plan,
             ids: &mut self.ids,
@@ -272,12 +285,19 @@ impl Call {
             actions: Vec::new(),
             now,
         };
-        match std::mem::replace(&mut self.state, State::Ended) {
-            State::Ended => after_end(&mut cx, event),
-            State::Live(mut live) => match live.on_event(&mut cx, event) {
-                Flow::Continue => self.state = State::Live(live),
-                Flow::End(reason) => live.finish(&mut cx, reason),
-            },
+        match (std::mem::replace(&mut self.state, State::Ended), event) {
+            (State::Ended, Some(event)) => after_end(&mut cx, event),
+            (State::Ended, None) => {}
+            (State::Live(mut live), event) => {
+                let flow = match event {
+                    Some(event) => live.on_event(&mut cx, event),
+                    None => live.shut_down(&mut cx),
+                };
+                match flow {
+                    Flow::Continue => self.state = State::Live(live),
+                    Flow::End(reason) => live.finish(&mut cx, reason),
+                }
+            }
         }
         cx.actions
     }
@@ -302,6 +322,15 @@ impl Live {
                 cx.armed.retain(|t| *t != timer);
                 self.on_timer(cx, timer)
             }
+        }
+    }
+
+    /// The SBC hangs up: BYE both legs once answered, 503 and CANCEL before.
+    fn shut_down(&mut self, cx: &mut Cx<'_>) -> Flow {
+        match self.phase {
+            Phase::Calling | Phase::Early => self.give_up(cx, 503, EndReason::Shutdown),
+            Phase::Confirmed => self.hang_up(cx, &[Leg::A, Leg::B], EndReason::Shutdown),
+            Phase::Cancelling { .. } | Phase::Terminating { .. } => Flow::Continue,
         }
     }
 

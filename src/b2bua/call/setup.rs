@@ -34,7 +34,7 @@ fn refuse(invite: &Message, plan: &CallPlan) -> Option<(u16, EndReason)> {
 /// Leg A's dialog as the UAS sees it (§12.1.1); `None` when a mandatory header is missing.
 /// An INVITE without Contact (RFC 2543 clients, RFC 4475 `inv2543`) is accepted: the remote
 /// target is then the From URI — requests to A go over A's observed flow in any case.
-fn a_dialog(invite: &Message, tag: bytes::Bytes) -> Option<Dialog> {
+pub(crate) fn a_dialog(invite: &Message, tag: bytes::Bytes) -> Option<Dialog> {
     let from = invite.from_header().ok()?;
     let to = invite.to_header().ok()?;
     let contacts = invite.contacts().ok()?;

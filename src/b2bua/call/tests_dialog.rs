@@ -269,3 +269,42 @@ fn cancel_matching_nothing_gets_481() {
     assert_eq!(codes(&actions, Leg::B), vec![481]);
     assert!(sent(&actions, Leg::A).is_empty());
 }
+
+#[test]
+fn shut_down_sends_bye_on_both_legs_of_an_answered_call() {
+    let mut rig = Rig::confirmed(SDP);
+    let now = rig.now;
+    let actions = rig.call.shut_down(now);
+    let (to_a, to_b) = (sent(&actions, Leg::A), sent(&actions, Leg::B));
+    assert_eq!(to_a.len(), 1);
+    assert_eq!(to_b.len(), 1);
+    assert_eq!(method(&to_a[0]), Method::Bye);
+    assert_eq!(method(&to_b[0]), Method::Bye);
+    assert!(
+        ended(&actions).is_none(),
+        "ends once both BYEs are answered"
+    );
+    assert!(
+        rig.call.shut_down(now).is_empty(),
+        "a second call changes nothing"
+    );
+    rig.a_reply(&to_a[0], 200, "");
+    let done = rig.b_reply(&to_b[0], 200, &[], "");
+    assert_eq!(ended(&done), Some((EndReason::Shutdown, Some(200))));
+    assert!(rig.call.is_idle());
+}
+
+#[test]
+fn shut_down_before_the_answer_gives_503_and_cancels() {
+    let (mut rig, _) = Rig::start(invite("", SDP), plan());
+    let inv = rig.b_invite.clone();
+    rig.b_reply(&inv, 180, &[], "");
+    let now = rig.now;
+    let actions = rig.call.shut_down(now);
+    assert_eq!(codes(&actions, Leg::A), vec![503]);
+    let to_b = sent(&actions, Leg::B);
+    assert_eq!(to_b.len(), 1);
+    assert_eq!(method(&to_b[0]), Method::Cancel);
+    let done = rig.b_reply(&inv, 487, &[], "");
+    assert_eq!(ended(&done), Some((EndReason::Shutdown, Some(503))));
+}

@@ -7,10 +7,12 @@
 
 mod general;
 mod media;
+mod ops;
 mod peers;
 mod realms;
 mod registration;
 mod routes;
+mod signaling;
 mod transport;
 
 #[cfg(test)]
@@ -47,6 +49,10 @@ pub fn validate(
     let policy_dir = general::policy_dir(&mut ctx, file.policy_dir.as_deref());
     let log = general::log(&mut ctx, &file.log);
     let registration = registration::validate(&mut ctx, &file.registration);
+    let records = ops::records(&mut ctx, &file.records);
+    let admin = ops::admin(&mut ctx, &file.admin, &metrics);
+    let shutdown = ops::shutdown(&mut ctx, &file.shutdown);
+    let subscriptions = signaling::subscriptions(&mut ctx, &file.subscriptions);
     if !ctx.errors.is_empty() {
         return Err(ConfigErrors::new(ctx.errors));
     }
@@ -60,6 +66,10 @@ pub fn validate(
         policy_dir,
         log,
         registration,
+        records,
+        admin,
+        shutdown,
+        subscriptions,
     })
 }
 

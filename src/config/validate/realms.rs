@@ -58,6 +58,7 @@ pub(super) fn validate(ctx: &mut Ctx<'_>, realms: &[RealmFile]) -> Vec<Realm> {
         if let Some(media) = &media {
             ranges.push((path.key("media"), media.clone()));
         }
+        let dscp = super::signaling::dscp(ctx, file.dscp.as_ref(), &path);
         if let (Some(name), Some(media)) = (name, media) {
             valid.push(Realm {
                 name,
@@ -65,6 +66,7 @@ pub(super) fn validate(ctx: &mut Ctx<'_>, realms: &[RealmFile]) -> Vec<Realm> {
                 advertised_address,
                 tls,
                 media,
+                dscp,
             });
         }
     }

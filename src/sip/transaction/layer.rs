@@ -46,6 +46,14 @@ impl<A: Clone + Debug + Eq> TransactionLayer<A> {
         }
     }
 
+    /// Replaces the timer values for transactions created from now on (configuration reload);
+    /// running transactions keep theirs. Zero values are raised as in [`TransactionLayer::new`].
+    pub fn set_timers(&mut self, mut config: Timers) {
+        config.t1 = config.t1.max(Duration::from_millis(1));
+        config.t2 = config.t2.max(config.t1);
+        self.config = config;
+    }
+
     /// The timer values in use.
     pub fn timers(&self) -> &Timers {
         &self.config
