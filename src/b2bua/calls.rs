@@ -672,8 +672,13 @@ impl Core {
                         .then(|| self.policy_duration_rule(id))
                         .flatten();
                     self.policy_call_ended(id);
-                    self.media_ended(id);
+                    let media = self.media_ended(id);
                     if let Some(mut entry) = self.calls.remove(id) {
+                        if let Some(stats) = &media {
+                            entry
+                                .record
+                                .set_media(crate::b2bua::media::media_record(stats));
+                        }
                         let failed = (!entry.answered).then_some(status.unwrap_or(500));
                         self.metrics.call_ended(&entry.peer, failed);
                         if let Some(rule) = limit {

@@ -460,10 +460,9 @@ impl crate::b2bua::task::Core {
     }
 
     /// Releases call `id`'s media (ports into quarantine, relay tasks stopped).
-    pub(crate) fn media_ended(&self, id: u64) {
-        if let Some(control) = &self.media {
-            control.delete(&call_key(id));
-        }
+    /// Returns the final counters, if the call had media.
+    pub(crate) fn media_ended(&self, id: u64) -> Option<crate::media::CallStats> {
+        self.media.as_ref()?.delete(&call_key(id))
     }
 }
 
@@ -478,5 +477,34 @@ impl crate::b2bua::task::Core {
             debug!(call = id, "media inactive");
             self.call_event(id, crate::b2bua::call::CallEvent::MediaTimeout, now);
         }
+    }
+}
+
+/// The call record's media part from the relay's final counters: each leg's streams summed over
+/// the call's media lines (leg A is the caller).
+pub(crate) fn media_record(stats: &crate::media::CallStats) -> crate::b2bua::cdr::MediaRecord {
+    use crate::b2bua::cdr::{MediaLegRecord, MediaRecord};
+    let leg = |i: usize| {
+        let mut record = MediaLegRecord::default();
+        for (line, secure) in stats.lines.iter().zip(&stats.secure) {
+            let Some(streams) = line else { continue };
+            let s = &streams[i];
+            record.packets_in += s.packets_in;
+            record.packets_out += s.packets_out;
+            record.bytes_in += s.bytes_in;
+            record.bytes_out += s.bytes_out;
+            record.packets_dropped += s.drops.iter().sum::<u64>();
+            if let Some(rtcp) = s.rtcp {
+                *record.rtcp_lost.get_or_insert(0) += i64::from(rtcp.cumulative_lost);
+                let jitter = record.rtcp_jitter.get_or_insert(0);
+                *jitter = (*jitter).max(rtcp.jitter);
+            }
+            record.srtp |= secure[i];
+        }
+        record
+    };
+    MediaRecord {
+        caller: leg(0),
+        callee: leg(1),
     }
 }

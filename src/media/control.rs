@@ -65,11 +65,15 @@ impl RelayAddress {
 pub struct CallStats {
     /// One entry per `m=` line; `None` for a line that never got ports.
     pub lines: Vec<Option<[StreamSnapshot; 2]>>,
+    /// Per line, whether each leg's stream was SRTP (a transform installed) at the end.
+    pub secure: Vec<[bool; 2]>,
 }
 
 struct LineRelay {
     commands: mpsc::Sender<Command>,
     stats: [Arc<StreamStats>; 2],
+    /// Whether each leg's stream has a packet transform (SRTP) installed.
+    secure: [bool; 2],
 }
 
 struct CallEntry {
@@ -309,10 +313,15 @@ impl MediaControl {
         }
         let answered = entry.media.answered || answer;
         for ((index, spec), change) in description.media.into_iter().enumerate().zip(&changes) {
-            let Some(Some(relay)) = entry.relays.get(index) else {
+            let Some(Some(relay)) = entry.relays.get_mut(index) else {
                 continue;
             };
             let moved = matches!(change, LineChange::Remote { moved: true });
+            let secure = match &spec.transform {
+                super::TransformSpec::Plain => Some(false),
+                super::TransformSpec::Install(_) => Some(true),
+                super::TransformSpec::Keep => None,
+            };
             let command = Command::Remote {
                 leg: from,
                 remote: remotes[index],
@@ -320,6 +329,9 @@ impl MediaControl {
                 transform: spec.transform,
                 open: answered && moved,
             };
+            if let Some(secure) = secure {
+                relay.secure[from.index()] = secure;
+            }
             send(relay, command)?;
             if answer && !entry.media.answered {
                 send(relay, Command::Answered)?;
@@ -458,7 +470,11 @@ impl MediaControl {
             events: self.inner.events.clone(),
             metrics: media.clone(),
         }));
-        LineRelay { commands, stats }
+        LineRelay {
+            commands,
+            stats,
+            secure: [false, false],
+        }
     }
 }
 
@@ -479,6 +495,11 @@ fn stats_of(entry: &CallEntry) -> CallStats {
                     .as_ref()
                     .map(|r| [r.stats[0].snapshot(), r.stats[1].snapshot()])
             })
+            .collect(),
+        secure: entry
+            .relays
+            .iter()
+            .map(|relay| relay.as_ref().map_or([false, false], |r| r.secure))
             .collect(),
     }
 }

@@ -143,7 +143,13 @@ async fn a_call_is_anchored_end_to_end_and_its_ports_come_back() {
     let phone = UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let phone_rtp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let pbx_addr = pbx.local_addr().unwrap();
-    let sbc = harness::start_with_pbx("", &format!("udp:{pbx_addr}")).await;
+    let records = std::env::temp_dir().join(format!("sbc-media-cdr-{}.jsonl", pbx_addr.port()));
+    let _ = std::fs::remove_file(&records);
+    let sbc = harness::start_with_pbx(
+        &format!("[records]\npath = \"{}\"\n", records.display()),
+        &format!("udp:{pbx_addr}"),
+    )
+    .await;
     let access = harness::access(&sbc, Transport::Udp);
     let phone_port = phone.local_addr().unwrap().port();
     let phone_media = phone_rtp.local_addr().unwrap();
@@ -286,6 +292,23 @@ async fn a_call_is_anchored_end_to_end_and_its_ports_come_back() {
             "{series}\n{metrics}"
         );
     }
+    // The call record carries the relay's counts for each leg.
+    let mut line = String::new();
+    for _ in 0..200 {
+        line = std::fs::read_to_string(&records).unwrap_or_default();
+        if line.ends_with('\n') {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let record: serde_json::Value = serde_json::from_str(line.trim()).expect("one call record");
+    let media = &record["media"];
+    for leg in ["caller", "callee"] {
+        assert_eq!(media[leg]["packets_in"], 1, "{leg}: {record}");
+        assert_eq!(media[leg]["packets_out"], 1, "{leg}: {record}");
+        assert_eq!(media[leg]["srtp"], false, "{leg}: {record}");
+    }
+    let _ = std::fs::remove_file(&records);
 }
 
 /// The phone's realm requires SRTP: the phone's SRTP is decrypted toward the PBX, which sees

@@ -17,7 +17,7 @@
 //! | `ended_by` | `caller`, `callee` or `sbc:<reason>` (`sbc:no_answer`, `sbc:timeout`, `sbc:shutdown`, …) |
 //! | `reason` | why the call ended, as the state machine saw it (`completed`, `cancelled`, `rejected`, …) |
 //! | `caller`, `callee` | each leg as its own side sees it: `call_id`, `from`, `from_tag`, `to`, `to_tag`, `realm`, `peer`, `transport`, `remote` |
-//! | `media` | per-leg packets, loss, jitter and SRTP, **`null` while media is not anchored** by this SBC |
+//! | `media` | per-leg packets and bytes in/out, drops, RTCP-reported loss and jitter, SRTP; `null` for a call whose media never reached the relay (no SDP, or refused before routing) |
 //! | `policy` | policy decisions reported for the call (the duration rule that ended it, action `end`); **empty when none was** |
 //!
 //! A call is an INVITE the SBC routed (as counted by `sbc_calls_total`); INVITEs refused before
@@ -102,18 +102,28 @@ impl LegRecord {
     }
 }
 
-/// Media statistics of one leg, as reported by the media relay.
+/// Media statistics of one leg, as reported by the media relay (summed over the call's media
+/// lines).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct MediaLegRecord {
-    /// RTP packets received from this leg's far end.
+    /// RTP/RTCP packets accepted from this leg's far end.
     pub packets_in: u64,
-    /// RTP packets sent to this leg's far end.
+    /// RTP/RTCP packets sent to this leg's far end.
     pub packets_out: u64,
-    /// Packets lost on the way in (from sequence numbers).
-    pub packets_lost: u64,
-    /// Interarrival jitter (RFC 3550 §6.4.1), milliseconds.
-    pub jitter_ms: f64,
-    /// Whether this leg's media was SRTP.
+    /// Bytes accepted from this leg's far end.
+    pub bytes_in: u64,
+    /// Bytes sent to this leg's far end.
+    pub bytes_out: u64,
+    /// Packets arriving for this leg that were dropped (foreign source, SRTP authentication,
+    /// replay, malformed, ...).
+    pub packets_dropped: u64,
+    /// Packets the far end reported lost of what the SBC sent it (cumulative, from its last
+    /// RTCP reception report); `null` when it sent none.
+    pub rtcp_lost: Option<i64>,
+    /// Interarrival jitter the far end reported (RFC 3550 §6.4.1), in RTP timestamp units;
+    /// `null` when it sent no report.
+    pub rtcp_jitter: Option<u32>,
+    /// Whether this leg's media was SRTP at the end of the call.
     pub srtp: bool,
 }
 
