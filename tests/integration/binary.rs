@@ -127,7 +127,8 @@ async fn binary_serves_the_loopback_contract() {
     // SIGTERM drains and exits cleanly.
     signal(&sbc.0, "TERM");
     let mut exited = None;
-    for _ in 0..100 {
+    // Bounded by the drain (nothing to drain here) and the task shutdown bound of the binary.
+    for _ in 0..400 {
         if let Some(status) = sbc.0.try_wait().unwrap() {
             exited = Some(status);
             break;
