@@ -36,6 +36,7 @@ use crate::b2bua::pipeline::LocalIdentity;
 use crate::b2bua::resolve::{self, PeerNames};
 use crate::b2bua::task::Core;
 use crate::config::{Config, Host, Transport};
+use crate::media::{MediaControl, RealmRelay, RelaySettings};
 use crate::metrics::Metrics;
 use crate::metrics::admin::{Admin, AdminToken, TokenError};
 use crate::metrics::http::{self as metrics_http, HttpError, Readiness};
@@ -105,6 +106,9 @@ pub enum AppError {
     /// The metrics endpoint could not be bound.
     #[error("metrics endpoint: {0}")]
     Metrics(#[source] HttpError),
+    /// The media relay could not start its threads.
+    #[error("media relay: {0}")]
+    Media(#[source] io::Error),
     /// A peer's credentials file is unreadable or malformed.
     #[error("{0}")]
     Credentials(#[source] CredentialsError),
@@ -436,6 +440,13 @@ pub async fn start_with(config: Arc<Config>, options: RunOptions) -> Result<Runn
     core.set_peer_names(Arc::clone(&peer_names));
     core.set_credentials(credentials);
     core.set_closed_connections(closed_rx);
+    let (media, media_events) = MediaControl::start(
+        RelaySettings::from_config(&config.media),
+        config.realms.iter().map(RealmRelay::of).collect(),
+        Arc::clone(&metrics),
+    )
+    .map_err(AppError::Media)?;
+    core.set_media(media, media_events);
     tokio::spawn(resolve::run(
         peer_names,
         Arc::clone(&config),

@@ -133,6 +133,34 @@ pub fn reason_phrase(code: u16) -> &'static str {
     }
 }
 
+impl SipError for crate::media::MediaError {
+    fn sip_status(&self) -> u16 {
+        use crate::media::MediaError::*;
+        match self {
+            // 503 Service Unavailable (RFC 3261 §21.5.4): a temporary shortage of relay ports
+            // or relay capacity; another SBC (or a retry) may succeed.
+            Exhausted { .. } | Bind { .. } | Busy => 503,
+            // 500: the SBC's own configuration or state is at fault.
+            UnknownRealm(_) | UnknownCall => 500,
+        }
+    }
+
+    fn side(&self) -> Side {
+        Side::Internal
+    }
+
+    fn metric_reason(&self) -> &'static str {
+        use crate::media::MediaError::*;
+        match self {
+            UnknownRealm(_) => "media_unknown_realm",
+            Exhausted { .. } => "media_ports_exhausted",
+            Bind { .. } => "media_bind",
+            Busy => "media_busy",
+            UnknownCall => "media_unknown_call",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

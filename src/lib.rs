@@ -22,6 +22,7 @@
 //! | [`tls`] | shell | rustls server/client configurations, mutual TLS, certificate hot reload |
 //! | [`transport`] | shell (+ pure routing) | UDP/TCP/TLS listeners, framing, connection table, response routing |
 //! | [`b2bua`] | pure decisions, shell task | edge pipeline and the signaling task over the transaction layer; call records |
+//! | [`media`] | pure model, shell relay | media anchoring: port pools, RTP/RTCP views, strict latching, relay threads, `MediaControl` |
 //! | [`reload`] | shell | configuration reload (SIGHUP, `POST /admin/reload`) |
 //! | [`app`] | shell | composition root: config → listeners and tasks; drain and shutdown, SIGHUP reload |
 //!

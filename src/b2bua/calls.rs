@@ -372,9 +372,10 @@ impl Core {
             return;
         };
         let a_call_id = a_call_id.as_bytes().clone();
-        let (call, actions) = Call::new(&invite, plan, now);
         self.calls.next_id += 1;
         let id = self.calls.next_id;
+        let transform = self.media_transform(id, &from, &b);
+        let (call, actions) = Call::with_body_transform(&invite, plan, transform, now);
         let b_call_id = call.b_call_id();
         self.calls
             .by_call_id
@@ -522,7 +523,9 @@ impl Core {
             else {
                 continue;
             };
-            let (call, actions) = Call::new(&invite, plan, now);
+            let a = self.calls.calls.get(&id).map(|e| e.a.clone());
+            let transform = a.and_then(|a| self.media_transform(id, &a, &b));
+            let (call, actions) = Call::with_body_transform(&invite, plan, transform, now);
             let callee = self.leg_record(None, &b, Some(&candidate.peer));
             self.calls.clear_leg_b(id);
             let Some(entry) = self.calls.calls.get_mut(&id) else {
@@ -665,6 +668,7 @@ impl Core {
                         .then(|| self.policy_duration_rule(id))
                         .flatten();
                     self.policy_call_ended(id);
+                    self.media_ended(id);
                     if let Some(mut entry) = self.calls.remove(id) {
                         let failed = (!entry.answered).then_some(status.unwrap_or(500));
                         self.metrics.call_ended(&entry.peer, failed);

@@ -27,6 +27,7 @@ pub mod control;
 pub mod credentials;
 pub mod health;
 pub mod keepalive;
+mod media;
 pub mod message;
 pub mod pipeline;
 pub mod policy;

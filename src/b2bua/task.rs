@@ -23,6 +23,7 @@ use crate::b2bua::subs::Subs;
 use crate::config::Config;
 use crate::config::Transport;
 use crate::error::SipError;
+use crate::media::{MediaControl, MediaEvent};
 use crate::metrics::Metrics;
 use crate::metrics::labels::{Direction, DropReason, TimerLabel, TransactionKind};
 use crate::nat::Watch;
@@ -75,6 +76,10 @@ pub struct Core {
     failed: Option<mpsc::Sender<TxKey>>,
     /// Connections that closed (their registrations are gone with them).
     closed: Option<mpsc::Receiver<ConnId>>,
+    /// The media relay, when calls' media is anchored (see [`Core::set_media`]).
+    pub(crate) media: Option<MediaControl>,
+    /// Calls whose media stopped, reported by the relay.
+    media_events: Option<mpsc::Receiver<MediaEvent>>,
     /// Edge policy state, when a policy is in force ([`Core::with_policy`]).
     pub(crate) policy: Option<crate::b2bua::policy::PolicyHooks>,
     /// Call records, control requests and the drain.
@@ -92,6 +97,14 @@ pub(crate) fn now() -> std::time::Instant {
 /// The next closed connection, or never when nothing reports them.
 async fn next_closed(closed: &mut Option<mpsc::Receiver<ConnId>>) -> Option<ConnId> {
     match closed {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The next message of an optional channel, or never.
+async fn next_or_never<T>(rx: &mut Option<mpsc::Receiver<T>>) -> Option<T> {
+    match rx {
         Some(rx) => rx.recv().await,
         None => std::future::pending().await,
     }
@@ -152,6 +165,8 @@ impl Core {
             pending_invites: HashMap::new(),
             failed: None,
             closed: None,
+            media: None,
+            media_events: None,
             policy: None,
             ops: Ops::new(wall_clock()),
         }
@@ -171,6 +186,13 @@ impl Core {
     /// Sets where the addresses of peers configured by host name are looked up.
     pub fn set_peer_names(&mut self, names: Arc<PeerNames>) {
         self.peer_names = names;
+    }
+
+    /// Anchors every call's media through `control`; calls whose media stops are reported on
+    /// `events` and ended.
+    pub fn set_media(&mut self, control: MediaControl, events: mpsc::Receiver<MediaEvent>) {
+        self.media = Some(control);
+        self.media_events = Some(events);
     }
 
     /// Sets where the transports report closed connections.
@@ -194,6 +216,7 @@ impl Core {
         let (failed_tx, mut failed_rx) = mpsc::channel(FAILED_SENDS);
         self.failed = Some(failed_tx);
         let mut closed = self.closed.take();
+        let mut media_events = self.media_events.take();
         let mut control = self.ops.control.take().map(|c| c.0);
         loop {
             self.check_idle();
@@ -250,6 +273,10 @@ impl Core {
                 Some(conn) = next_closed(&mut closed) => {
                     self.connection_closed(conn, now());
                     self.subs_connection_closed(conn, now());
+                    self.flush(false);
+                }
+                Some(event) = next_or_never(&mut media_events) => {
+                    self.media_event(event, now());
                     self.flush(false);
                 }
                 Some(key) = failed_rx.recv() => {

@@ -26,6 +26,8 @@ pub struct ConfigFile {
     pub transport: TransportFile,
     /// `[metrics]`: the Prometheus endpoint.
     pub metrics: MetricsFile,
+    /// `[media]`: media relay settings shared by every realm.
+    pub media: super::media::RelayFile,
     /// Directory of policy files. Default: `policies` next to the configuration file.
     pub policy_dir: Option<PathBuf>,
     /// `[log]`: log format and filter.

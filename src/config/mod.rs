@@ -29,9 +29,9 @@
 //! ```
 //!
 //! `deploy/sbc.toml` documents every key. Sections `[sip]`, `[sip.limits]`, `[metrics]`,
-//! `[log]` and the operations sections of [`ops`] (`[records]`, `[admin]`, `[shutdown]`) are
-//! optional; their defaults are listed on the fields of [`SipConfig`],
-//! [`SipLimits`], [`MetricsConfig`] and [`LogConfig`].
+//! `[media]`, `[log]` and the operations sections of [`ops`] (`[records]`, `[admin]`,
+//! `[shutdown]`) are optional; their defaults are listed on the fields of [`SipConfig`],
+//! [`SipLimits`], [`MetricsConfig`], [`RelayConfig`] and [`LogConfig`].
 //!
 //! # Errors
 //!
@@ -52,6 +52,7 @@ pub mod address;
 pub mod diff;
 pub mod error;
 pub mod file;
+pub mod media;
 pub mod model;
 pub mod ops;
 pub mod registration;
@@ -67,6 +68,7 @@ use std::path::{Path, PathBuf};
 
 pub use address::{AddressError, Host, Listener, PeerAddress, Transport};
 pub use error::{ConfigError, ConfigErrors, KeyPath, Problem};
+pub use media::RelayConfig;
 pub use model::{
     ClientAuth, LogConfig, LogFormat, MediaConfig, MetricsConfig, Peer, Realm, Route, RouteTarget,
     SipConfig, SipLimits, SrtpMode, TlsConfig, TransportConfig,
@@ -93,6 +95,8 @@ pub struct Config {
     pub transport: TransportConfig,
     /// The Prometheus endpoint.
     pub metrics: MetricsConfig,
+    /// The media relay's timers, threads and buffers (`[media]`).
+    pub media: RelayConfig,
     /// Directory of policy files, resolved against the configuration file's directory.
     /// Default: `policies` beside the configuration file (which may be absent).
     pub policy_dir: PathBuf,

@@ -23,13 +23,18 @@ macro_rules! label_words {
             }
         }
 
-        impl EncodeLabelValue for $type {
-            fn encode(&self, encoder: &mut LabelValueEncoder) -> Result<(), std::fmt::Error> {
-                encoder.write_str(self.as_str())
+        impl prometheus_client::encoding::EncodeLabelValue for $type {
+            fn encode(
+                &self,
+                encoder: &mut prometheus_client::encoding::LabelValueEncoder,
+            ) -> Result<(), std::fmt::Error> {
+                std::fmt::Write::write_str(encoder, self.as_str())
             }
         }
     };
 }
+
+pub(crate) use label_words;
 
 impl EncodeLabelValue for Transport {
     fn encode(&self, encoder: &mut LabelValueEncoder) -> Result<(), std::fmt::Error> {

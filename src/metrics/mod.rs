@@ -10,6 +10,7 @@
 pub mod admin;
 pub mod http;
 pub mod labels;
+pub mod media;
 pub mod names;
 pub mod ops;
 pub mod policy;
@@ -68,6 +69,7 @@ pub struct Metrics {
     trunk_registered: Family<PeerLabels, Gauge>,
     registrations_active: Gauge,
     registrations: Family<RegistrationLabels, Counter>,
+    media: media::MediaMetrics,
     registrations_behind_nat: Gauge,
     keepalives: Family<KeepaliveLabels, Counter>,
     bindings_withdrawn: Counter,
@@ -220,6 +222,7 @@ impl Metrics {
                 names::REGISTRATIONS,
                 "REGISTERs from phones by outcome",
             ),
+            media: media::MediaMetrics::register(&mut r),
             policy: policy::PolicyMetrics::register(&mut r),
             ops: ops::OpsMetrics::register(&mut r),
             signaling: signaling::SignalingFamilies::register(&mut r),
@@ -355,6 +358,11 @@ impl Metrics {
     /// Calls in progress.
     pub fn calls_active(&self) -> i64 {
         self.calls_active.get()
+    }
+
+    /// The media relay's families.
+    pub fn media(&self) -> &media::MediaMetrics {
+        &self.media
     }
 
     /// The registry, for encoders other than [`Metrics::encode`].

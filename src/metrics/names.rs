@@ -97,6 +97,31 @@ pub const TRUNK_REGISTERED: &str = "sbc_trunk_registered";
 /// Time from the caller's INVITE to the first ringing (180/183) and to the answer (2xx).
 pub const CALL_SETUP_SECONDS: &str = "sbc_call_setup_seconds";
 
+/// Gauge `sbc_media_streams_active{realm}`: media streams relayed, counted once per leg in the
+/// leg's realm.
+pub const MEDIA_STREAMS_ACTIVE: &str = "sbc_media_streams_active";
+
+/// Counter `sbc_media_packets_total{realm, direction}`: RTP/RTCP packets received from
+/// (`in`) or sent to (`out`) the far ends of a realm.
+pub const MEDIA_PACKETS: &str = "sbc_media_packets";
+
+/// Counter `sbc_media_bytes_total{realm, direction}`: the bytes of those packets.
+pub const MEDIA_BYTES: &str = "sbc_media_bytes";
+
+/// Counter `sbc_media_dropped_total{realm, reason}`: media packets dropped (foreign source, not
+/// latched, SRTP authentication, replay, malformed, not media, no destination, send error).
+pub const MEDIA_DROPPED: &str = "sbc_media_dropped";
+
+/// Gauge `sbc_media_port_pairs{realm, state}`: relay port pairs `in_use`, `quarantined` or
+/// `free`; their sum is the realm's capacity.
+pub const MEDIA_PORT_PAIRS: &str = "sbc_media_port_pairs";
+
+/// Counter `sbc_media_latch_events_total{realm, event}`: sources `locked` and `relatched`.
+pub const MEDIA_LATCH_EVENTS: &str = "sbc_media_latch_events";
+
+/// Counter `sbc_media_inactivity_timeouts_total`: calls reported for ending because no media
+/// flowed for the inactivity timeout.
+pub const MEDIA_INACTIVITY_TIMEOUTS: &str = "sbc_media_inactivity_timeouts";
 /// Counter `sbc_policy_decisions_total{rule, action}`: edge-policy decisions by what fired
 /// (`acl`, `ban`, `scanner`, `rate_limit`, `auth_failure`, fraud kinds) and what was done
 /// (`drop`, `reject`, `ban`, `warn`, `shadow`, `end`).
@@ -162,6 +187,13 @@ pub const ALL: &[&str] = &[
     KEEPALIVES,
     BINDINGS_WITHDRAWN,
     REGISTRATIONS,
+    MEDIA_STREAMS_ACTIVE,
+    MEDIA_PACKETS,
+    MEDIA_BYTES,
+    MEDIA_DROPPED,
+    MEDIA_PORT_PAIRS,
+    MEDIA_LATCH_EVENTS,
+    MEDIA_INACTIVITY_TIMEOUTS,
     POLICY_DECISIONS,
     POLICY_RELOAD,
     POLICY_BANS_ACTIVE,

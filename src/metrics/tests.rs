@@ -47,6 +47,17 @@ pub(super) fn touch_all(m: &Metrics) {
     m.config_reload(crate::metrics::labels::ReloadResult::Ok);
     m.draining(false);
     m.subscriptions_active("message-summary", 1);
+    touch_media(m);
+}
+
+/// Puts one sample into every media family.
+pub(super) fn touch_media(m: &Metrics) {
+    let media = m.media();
+    let counters = media.stream_counters("access");
+    counters.packets_in.inc();
+    media.stream_active("access", 1);
+    media.port_pairs("access", 1, 0, 9);
+    media.inactivity_timeout();
 }
 
 #[test]

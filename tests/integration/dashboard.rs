@@ -61,6 +61,11 @@ fn exposition() -> String {
     m.call_ringing(std::time::Duration::from_millis(80));
     m.call_answered("pbx", std::time::Duration::from_millis(900));
     m.call_ended("pbx", Some(486));
+    let media = m.media();
+    media.stream_counters("access").packets_in.inc();
+    media.stream_active("access", 1);
+    media.port_pairs("access", 1, 0, 9);
+    media.inactivity_timeout();
     m.policy_decision("scanner", "ban");
     m.policy_reload(ReloadResult::Error);
     m.policy_tables(1, 2, 3, 4);

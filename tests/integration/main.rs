@@ -12,6 +12,8 @@ mod edge;
 mod harness;
 mod interop;
 mod limits;
+mod media;
+mod media_call;
 mod nat;
 mod netlab;
 mod ops;

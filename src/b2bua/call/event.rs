@@ -67,6 +67,8 @@ pub enum EndReason {
     TooManyHops,
     /// The INVITE lacked what a call needs (400), or could not be answered at all.
     BadRequest,
+    /// Answered, then the media stopped flowing for the relay's inactivity timeout.
+    MediaTimeout,
     /// The policy's longest call duration was reached; the SBC hung up both legs.
     MaxDuration,
     /// The SBC stopped and ended the call itself (drain timeout).
@@ -121,6 +123,9 @@ pub enum CallEvent {
     },
     /// One of the call's timers fired.
     Timer(CallTimer),
+    /// The media relay saw no media for its inactivity timeout: an answered call is hung up on
+    /// both legs; a call not yet answered is left to its own timers.
+    MediaTimeout,
 }
 
 /// An output of the call, for the shell to execute in order.

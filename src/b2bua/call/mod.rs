@@ -322,6 +322,10 @@ impl Live {
                 cx.armed.retain(|t| *t != timer);
                 self.on_timer(cx, timer)
             }
+            CallEvent::MediaTimeout if matches!(self.phase, Phase::Confirmed) => {
+                self.hang_up(cx, &[Leg::A, Leg::B], EndReason::MediaTimeout)
+            }
+            CallEvent::MediaTimeout => Flow::Continue,
         }
     }
 

@@ -5,7 +5,7 @@
 
 use super::dialog::{Dialog, cancel_for, value};
 use super::ids::{Ids, is_looped};
-use super::relay::{carry_body, carry_headers, map_final, stamp_agent};
+use super::relay::{BodyTransform, carry_body, carry_headers, map_final, stamp_agent};
 use super::{
     AckWait, Action, Call, CallPlan, CallTimer, Cx, EndReason, Flow, Leg, Live, Outgoing, Phase,
     Purpose, Rel, State,
@@ -64,10 +64,21 @@ impl Call {
     /// (the B-leg INVITE and the timers), or an ended call that answered the INVITE with 482
     /// (loop), 483 (Max-Forwards) or 400 (malformed dialog headers).
     pub fn new(invite: &Message, plan: CallPlan, now: Instant) -> (Call, Vec<Action>) {
+        Self::with_body_transform(invite, plan, None, now)
+    }
+
+    /// [`Call::new`] with the body transform in place from the start, so the first INVITE's
+    /// body passes through it too.
+    pub fn with_body_transform(
+        invite: &Message,
+        plan: CallPlan,
+        transform: Option<BodyTransform>,
+        now: Instant,
+    ) -> (Call, Vec<Action>) {
         let mut call = Call {
             ids: Ids::new(plan.secret),
             plan,
-            transform: None,
+            transform,
             armed: Vec::new(),
             state: State::Ended,
         };

@@ -271,6 +271,30 @@ fn cancel_matching_nothing_gets_481() {
 }
 
 #[test]
+fn a_media_timeout_hangs_up_an_answered_call_on_both_legs_only() {
+    // Not answered yet: the call's own timers decide, nothing is sent.
+    let (mut early, _) = Rig::start(invite("", SDP), plan());
+    assert!(early.feed(CallEvent::MediaTimeout).is_empty());
+
+    let mut rig = Rig::confirmed(SDP);
+    let actions = rig.feed(CallEvent::MediaTimeout);
+    let byes: Vec<Method> = [Leg::A, Leg::B]
+        .iter()
+        .flat_map(|leg| sent(&actions, *leg))
+        .map(|m| method(&m))
+        .collect();
+    assert_eq!(byes, [Method::Bye, Method::Bye]);
+    let bye_a = rig.last(Leg::A);
+    rig.a_reply(&bye_a, 200, "");
+    let bye_b = rig.last(Leg::B);
+    let done = rig.b_reply(&bye_b, 200, &[], "");
+    assert_eq!(
+        ended(&done).map(|(reason, _)| reason),
+        Some(EndReason::MediaTimeout)
+    );
+}
+
+#[test]
 fn shut_down_sends_bye_on_both_legs_of_an_answered_call() {
     let mut rig = Rig::confirmed(SDP);
     let now = rig.now;

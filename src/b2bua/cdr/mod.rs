@@ -304,6 +304,7 @@ pub fn reason_word(reason: EndReason) -> &'static str {
         EndReason::BadRequest => "bad_request",
         EndReason::Shutdown => "shutdown",
         EndReason::MaxDuration => "max_duration",
+        EndReason::MediaTimeout => "media_timeout",
     }
 }
 

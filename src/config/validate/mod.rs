@@ -11,6 +11,7 @@ mod ops;
 mod peers;
 mod realms;
 mod registration;
+mod relay;
 mod routes;
 mod signaling;
 mod transport;
@@ -46,6 +47,7 @@ pub fn validate(
     let sip = general::sip(&mut ctx, &file.sip);
     let transport = transport::validate(&mut ctx, &file.transport);
     let metrics = general::metrics(&mut ctx, &file.metrics);
+    let media = relay::validate(&mut ctx, &file.media);
     let policy_dir = general::policy_dir(&mut ctx, file.policy_dir.as_deref());
     let log = general::log(&mut ctx, &file.log);
     let registration = registration::validate(&mut ctx, &file.registration);
@@ -63,6 +65,7 @@ pub fn validate(
         sip,
         transport,
         metrics,
+        media,
         policy_dir,
         log,
         registration,

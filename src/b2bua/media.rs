@@ -1,0 +1,471 @@
+//! Media anchoring of one call (shell glue, synchronous): the [`BodyTransform`] that turns
+//! every SDP crossing the call into an offer or answer for the relay ([`MediaControl`]), and
+//! rewrites it to the relay's addresses with [`crate::sdp`], negotiating SDES-SRTP per leg
+//! with [`crate::media::srtp`] by each leg's realm policy.
+//!
+//! Offer or answer (RFC 3264 §4, RFC 6337 §2): a body from the leg that is *not* waiting for
+//! an answer is an offer; one from the other leg while an offer is pending is its answer. An
+//! answer first seen in a provisional response (early media) may come again in the 2xx: it is
+//! applied again (an unchanged description changes nothing). A line the relay cannot carry
+//! (not RTP, DTLS-SRTP, or an SRTP policy that cannot be met) is rejected with port 0 on both
+//! legs, the RFC 3264 §6 way; what cannot be parsed or anchored leaves an empty body, never the
+//! far end's addresses.
+
+use bytes::Bytes;
+use std::net::{IpAddr, SocketAddr};
+use tracing::{debug, warn};
+
+use crate::b2bua::call::{BodyContext, BodyTransform, Leg};
+use crate::media::srtp::{
+    CryptoAttribute, CryptoSuite, Negotiated, SrtpDecision, SrtpMode, SrtpSession, accept_answer,
+    answer_offer, decide_answer, decide_offer, make_offer, offer_shape,
+};
+use crate::media::{
+    Description, MediaControl, MediaDirection, MediaSpec, RelayAddress, SrtpLeg, TransformSpec,
+};
+use crate::sdp::{
+    CryptoPlan, Direction, MediaPlan, MediaSection, MuxPlan, OriginState, ProfilePlan, RewritePlan,
+    RtcpPlan, Sdp, SdpLimits,
+};
+use crate::transport::Target;
+
+/// Suites the SBC offers on an SRTP leg, in preference order (widely supported first).
+const OFFERED_SUITES: [CryptoSuite; 2] = [
+    CryptoSuite::AesCm128HmacSha1_80,
+    CryptoSuite::AesCm128HmacSha1_32,
+];
+
+/// What the call's legs are, for its media.
+#[derive(Debug, Clone)]
+pub(crate) struct MediaLegs {
+    /// The relay's call key.
+    pub key: String,
+    /// Realm of each leg (A, B).
+    pub realms: [String; 2],
+    /// SRTP policy of each leg.
+    pub srtp: [SrtpMode; 2],
+    /// Address written into SDP toward each leg (its realm's advertised media address).
+    pub sdp_ip: [IpAddr; 2],
+    /// Source IP of each leg's signaling.
+    pub signaling_ip: [Option<IpAddr>; 2],
+}
+
+/// SRTP state of one line on one leg.
+#[derive(Debug, Default, Clone)]
+struct LineKeys {
+    /// The keys running on the relay now.
+    running: Option<Negotiated>,
+    /// The crypto lines we last offered to this leg (reused while the leg keeps them).
+    offered: Option<Vec<CryptoAttribute>>,
+    /// Our answer line to this leg's last offer.
+    answered: Option<CryptoAttribute>,
+}
+
+/// An offer waiting for its answer: who made it and what each line became on its leg.
+#[derive(Debug)]
+struct Pending {
+    from: Leg,
+    lines: Vec<OfferedLine>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct OfferedLine {
+    /// The line is carried (false: rejected on both legs).
+    carried: bool,
+    /// SRTP on the offerer's leg.
+    offerer_srtp: bool,
+    /// The offerer asked for rtcp-mux (the relay always accepts it).
+    offerer_mux: bool,
+    /// Our offer on the answerer's leg is `RTP/SAVP`.
+    answerer_secure: bool,
+}
+
+/// The media state of one call.
+pub(crate) struct CallMedia {
+    control: MediaControl,
+    legs: MediaLegs,
+    origins: [OriginState; 2],
+    keys: [Vec<LineKeys>; 2],
+    /// The offer waiting for its answer.
+    pending: Option<Pending>,
+    /// The offer last answered in a provisional response: its answer may come again in the
+    /// 2xx (or a later reliable provisional).
+    early: Option<Pending>,
+}
+
+/// The body transform of a call whose media `control` anchors.
+pub(crate) fn transform(control: MediaControl, legs: MediaLegs) -> Option<BodyTransform> {
+    let origin = |leg: usize| {
+        let session = u64::from_be_bytes(crate::b2bua::random::bytes());
+        OriginState::new("sbc", session >> 1, 1).map_err(|e| warn!(error = %e, leg, "origin"))
+    };
+    let origins = [origin(0).ok()?, origin(1).ok()?];
+    let mut media = CallMedia {
+        control,
+        legs,
+        origins,
+        keys: [Vec::new(), Vec::new()],
+        pending: None,
+        early: None,
+    };
+    Some(Box::new(move |ctx: &BodyContext<'_>, body: Bytes| {
+        media.body(ctx, body)
+    }))
+}
+
+impl CallMedia {
+    fn body(&mut self, ctx: &BodyContext<'_>, body: Bytes) -> Bytes {
+        let content_type = ctx.content_type.map(|ct| ct.to_ascii_lowercase());
+        match content_type.as_deref() {
+            // A multipart body may carry SDP the relay cannot see into: never let it through.
+            Some(ct) if ct.starts_with(b"multipart/") => return Bytes::new(),
+            Some(ct) if !ct.starts_with(b"application/sdp") => return body,
+            _ => {}
+        }
+        let sdp = match Sdp::parse(body, &SdpLimits::DEFAULT) {
+            Ok(sdp) => sdp,
+            Err(e) => {
+                debug!(call = %self.legs.key, error = %e, "SDP not parsed; body withheld");
+                return Bytes::new();
+            }
+        };
+        let provisional = ctx.status.is_some_and(|s| s < 200);
+        let result = match (self.pending.take(), self.early.take()) {
+            (Some(offer), _) if offer.from != ctx.from => {
+                let out = self.answer(ctx.from, &sdp, &offer);
+                if provisional {
+                    self.early = Some(offer);
+                }
+                out
+            }
+            (None, Some(offer)) if ctx.status.is_some() && offer.from != ctx.from => {
+                let out = self.answer(ctx.from, &sdp, &offer);
+                if provisional {
+                    self.early = Some(offer);
+                }
+                out
+            }
+            _ => self.offer(ctx.from, &sdp),
+        };
+        result.unwrap_or_else(|reason| {
+            warn!(call = %self.legs.key, reason, "media not anchored; body withheld");
+            Bytes::new()
+        })
+    }
+
+    /// An offer from `from`: SRTP decided on the offerer's leg, ports allocated, the offer
+    /// rewritten toward the other leg.
+    fn offer(&mut self, from: Leg, sdp: &Sdp) -> Result<Bytes, &'static str> {
+        let to = from.other();
+        let (f, t) = (from.index(), to.index());
+        let sections = sdp.media();
+        for keys in &mut self.keys {
+            let len = keys.len().max(sections.len());
+            keys.resize(len, LineKeys::default());
+        }
+        let (answerer_secure, with_crypto) = offer_shape(self.legs.srtp[t]);
+        let mut lines = Vec::with_capacity(sections.len());
+        let mut specs = Vec::with_capacity(sections.len());
+        for (i, section) in sections.iter().enumerate() {
+            let mut spec = spec_of(section);
+            let usable = spec.remote.is_some() && rtp_profile(section);
+            let offered: Vec<Bytes> = section.crypto().collect();
+            let answer = if self.legs.srtp[f] == SrtpMode::Off || !usable {
+                None
+            } else {
+                answer_offer(offered.iter().map(|v| v.as_ref()), &CryptoSuite::ALL)
+                    .map_err(|_| "random source failed")?
+            };
+            let secure = section.proto().is_secure();
+            let decision = decide_offer(self.legs.srtp[f], secure, answer.is_some());
+            let carried = usable && decision != SrtpDecision::Reject;
+            let keys = &mut self.keys[f][i];
+            spec.transform = match (carried, decision, answer) {
+                (true, SrtpDecision::Srtp, Some((negotiated, line))) => {
+                    // A re-offer that repeats the far end's key keeps our answer key too.
+                    let same = keys
+                        .running
+                        .as_ref()
+                        .is_some_and(|r| r.remote.same_as(&negotiated.remote));
+                    match (same, keys.answered.clone(), keys.running.clone()) {
+                        (true, Some(line), Some(running)) => {
+                            keys.answered = Some(line);
+                            keys.running = Some(running);
+                            TransformSpec::Keep
+                        }
+                        _ => {
+                            keys.answered = Some(line);
+                            install(&mut keys.running, negotiated)?
+                        }
+                    }
+                }
+                _ => {
+                    keys.answered = None;
+                    keys.running = None;
+                    TransformSpec::Plain
+                }
+            };
+            if !carried {
+                spec.remote = None;
+            }
+            if carried && with_crypto && self.keys[t][i].offered.is_none() {
+                let offer = make_offer(&OFFERED_SUITES).map_err(|_| "random source failed")?;
+                self.keys[t][i].offered = Some(offer);
+            }
+            lines.push(OfferedLine {
+                carried,
+                offerer_srtp: carried && decision == SrtpDecision::Srtp,
+                offerer_mux: spec.rtcp_mux,
+                answerer_secure,
+            });
+            specs.push(spec);
+        }
+        let description = Description {
+            signaling_ip: self.legs.signaling_ip[f],
+            media: specs,
+        };
+        let (realm_a, realm_b) = (&self.legs.realms[0], &self.legs.realms[1]);
+        let addresses = self
+            .control
+            .offer(&self.legs.key, realm_a, realm_b, from, description)
+            .map_err(|e| {
+                debug!(error = %e, "relay refused the offer");
+                "relay refused the offer"
+            })?;
+        let plans = lines
+            .iter()
+            .zip(&addresses)
+            .enumerate()
+            .map(|(i, (line, address))| {
+                let crypto = match &self.keys[t][i].offered {
+                    Some(offered) if with_crypto && line.carried => {
+                        offered.iter().map(value).collect()
+                    }
+                    _ => Vec::new(),
+                };
+                let profile = profile(line.answerer_secure);
+                let address = address.filter(|_| line.carried);
+                let rtcp = address.map_or(RtcpPlan::Remove, |a| RtcpPlan::Set {
+                    port: a.rtcp_port,
+                    address: None,
+                });
+                media_plan(address, rtcp, MuxPlan::Keep, profile, crypto)
+            })
+            .collect();
+        self.pending = Some(Pending { from, lines });
+        self.rewrite(sdp, to, plans)
+    }
+
+    /// The answer from `from` to `offer`, made by the other leg.
+    fn answer(&mut self, from: Leg, sdp: &Sdp, offer: &Pending) -> Result<Bytes, &'static str> {
+        let to = from.other();
+        let (f, t) = (from.index(), to.index());
+        let sections = sdp.media();
+        if sections.len() != offer.lines.len() {
+            return Err("answer and offer differ in media lines");
+        }
+        let mut specs = Vec::with_capacity(sections.len());
+        let mut carried = Vec::with_capacity(sections.len());
+        for (i, (section, line)) in sections.iter().zip(&offer.lines).enumerate() {
+            let mut spec = spec_of(section);
+            let keys = &mut self.keys[f][i];
+            let answered: Vec<Bytes> = section.crypto().collect();
+            let agreed = keys
+                .offered
+                .as_deref()
+                .and_then(|o| accept_answer(o, answered.iter().map(|v| v.as_ref())).ok());
+            let decision = decide_answer(self.legs.srtp[f], agreed.is_some());
+            let ok = line.carried && spec.remote.is_some() && decision != SrtpDecision::Reject;
+            spec.transform = match (ok, decision, agreed) {
+                (true, SrtpDecision::Srtp, Some(negotiated)) => {
+                    install(&mut keys.running, negotiated)?
+                }
+                _ => {
+                    keys.running = None;
+                    TransformSpec::Plain
+                }
+            };
+            if !ok {
+                spec.remote = None;
+            }
+            carried.push(ok);
+            specs.push(spec);
+        }
+        let description = Description {
+            signaling_ip: self.legs.signaling_ip[f],
+            media: specs,
+        };
+        let addresses = self
+            .control
+            .answer(&self.legs.key, from, description)
+            .map_err(|e| {
+                debug!(error = %e, "relay refused the answer");
+                "relay refused the answer"
+            })?;
+        let plans = offer
+            .lines
+            .iter()
+            .zip(&addresses)
+            .zip(carried)
+            .enumerate()
+            .map(|(i, ((line, address), ok))| {
+                let address = address.filter(|_| ok);
+                let srtp = line.offerer_srtp && address.is_some();
+                let crypto = match &self.keys[t][i].answered {
+                    Some(answer) if srtp => vec![value(answer)],
+                    _ => Vec::new(),
+                };
+                let (rtcp, mux) = match address {
+                    Some(_) if line.offerer_mux => (RtcpPlan::Remove, MuxPlan::Add),
+                    Some(a) => (
+                        RtcpPlan::Set {
+                            port: a.rtcp_port,
+                            address: None,
+                        },
+                        MuxPlan::Remove,
+                    ),
+                    None => (RtcpPlan::Remove, MuxPlan::Remove),
+                };
+                media_plan(address, rtcp, mux, profile(srtp), crypto)
+            })
+            .collect();
+        self.rewrite(sdp, to, plans)
+    }
+
+    /// Writes `sdp` for `to` with the relay's address.
+    fn rewrite(
+        &mut self,
+        sdp: &Sdp,
+        to: Leg,
+        media: Vec<MediaPlan>,
+    ) -> Result<Bytes, &'static str> {
+        let plan = RewritePlan {
+            address: self.legs.sdp_ip[to.index()],
+            strip_ice: true,
+            media,
+        };
+        sdp.rewrite(&plan, &mut self.origins[to.index()])
+            .map_err(|_| "SDP not rewritten")
+    }
+}
+
+/// The relay's view of one media section.
+fn spec_of(section: &MediaSection) -> MediaSpec {
+    let ip = section.connection().and_then(|c| c.ip());
+    let remote = ip
+        .filter(|_| section.port() != 0)
+        .map(|ip| SocketAddr::new(ip, section.port()));
+    let remote_rtcp = section.rtcp().and_then(|r| {
+        let rtcp_ip = r.connection.as_ref().and_then(|c| c.ip()).or(ip)?;
+        Some(SocketAddr::new(rtcp_ip, r.port))
+    });
+    MediaSpec {
+        remote,
+        remote_rtcp,
+        rtcp_mux: section.rtcp_mux(),
+        direction: match section.effective_direction() {
+            Direction::SendRecv => MediaDirection::SendRecv,
+            Direction::SendOnly => MediaDirection::SendOnly,
+            Direction::RecvOnly => MediaDirection::RecvOnly,
+            Direction::Inactive => MediaDirection::Inactive,
+        },
+        transform: TransformSpec::Plain,
+    }
+}
+
+/// RTP or SDES-SRTP (the relay carries neither DTLS-SRTP nor non-RTP streams).
+fn rtp_profile(section: &MediaSection) -> bool {
+    use crate::sdp::Proto::*;
+    matches!(section.proto(), RtpAvp | RtpSavp | RtpAvpf | RtpSavpf)
+}
+
+fn profile(secure: bool) -> ProfilePlan {
+    if secure {
+        ProfilePlan::Srtp
+    } else {
+        ProfilePlan::Rtp
+    }
+}
+
+fn media_plan(
+    address: Option<RelayAddress>,
+    rtcp: RtcpPlan,
+    rtcp_mux: MuxPlan,
+    profile: ProfilePlan,
+    crypto: Vec<Bytes>,
+) -> MediaPlan {
+    MediaPlan {
+        port: address.map_or(0, |a| a.rtp_port),
+        rtcp,
+        rtcp_mux,
+        profile,
+        crypto: CryptoPlan::Replace(crypto),
+    }
+}
+
+/// The SRTP contexts for `negotiated`, unless the same keys already run (then they are kept,
+/// with their rollover counters and replay windows).
+fn install(
+    running: &mut Option<Negotiated>,
+    negotiated: Negotiated,
+) -> Result<TransformSpec, &'static str> {
+    if let Some(current) = running {
+        if current.local.same_as(&negotiated.local) && current.remote.same_as(&negotiated.remote) {
+            return Ok(TransformSpec::Keep);
+        }
+    }
+    let session = SrtpSession::from_negotiated(&negotiated).map_err(|_| "SRTP context")?;
+    *running = Some(negotiated);
+    Ok(TransformSpec::Install(Box::new(SrtpLeg::new(session))))
+}
+
+/// An `a=crypto` value (it carries a key: it goes into SDP only, never into a log).
+fn value(line: &CryptoAttribute) -> Bytes {
+    Bytes::from(line.to_sdp_value().as_bytes().to_vec())
+}
+
+/// The relay's key of call `id`.
+pub(crate) fn call_key(id: u64) -> String {
+    format!("call-{id}")
+}
+
+impl crate::b2bua::task::Core {
+    /// The body transform of call `id` between `a` and `b`, when media is anchored.
+    pub(crate) fn media_transform(&self, id: u64, a: &Target, b: &Target) -> Option<BodyTransform> {
+        let control = self.media.clone()?;
+        let realm = |target: &Target| {
+            let info = self.transports.listener(target.listener)?;
+            self.config.realms.get(info.realm)
+        };
+        let (realm_a, realm_b) = (realm(a)?, realm(b)?);
+        let legs = MediaLegs {
+            key: call_key(id),
+            realms: [realm_a.name.clone(), realm_b.name.clone()],
+            srtp: [realm_a.media.srtp, realm_b.media.srtp],
+            sdp_ip: [realm_a.media.sdp_address(), realm_b.media.sdp_address()],
+            signaling_ip: [Some(a.remote.ip()), Some(b.remote.ip())],
+        };
+        transform(control, legs)
+    }
+
+    /// Releases call `id`'s media (ports into quarantine, relay tasks stopped).
+    pub(crate) fn media_ended(&self, id: u64) {
+        if let Some(control) = &self.media {
+            control.delete(&call_key(id));
+        }
+    }
+}
+
+impl crate::b2bua::task::Core {
+    /// A report from the relay: a call whose media stopped is hung up (if answered).
+    pub(crate) fn media_event(&mut self, event: crate::media::MediaEvent, now: std::time::Instant) {
+        let crate::media::MediaEvent::Inactive { call } = event;
+        let id = call
+            .strip_prefix("call-")
+            .and_then(|n| n.parse::<u64>().ok());
+        if let Some(id) = id {
+            debug!(call = id, "media inactive");
+            self.call_event(id, crate::b2bua::call::CallEvent::MediaTimeout, now);
+        }
+    }
+}
