@@ -484,7 +484,9 @@ pub async fn start_with(config: Arc<Config>, options: RunOptions) -> Result<Runn
             reloader: Arc::clone(&reloader),
             token,
             readiness: readiness.clone(),
-            extensions: Vec::new(),
+            extensions: vec![Arc::new(crate::policy::admin::PolicyAdmin::new(
+                Arc::clone(&policy),
+            ))],
         })
     });
     tokio::spawn(metrics_http::serve_with_admin(

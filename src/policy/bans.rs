@@ -23,7 +23,27 @@ pub enum BanKey {
     Flow(SocketAddr),
 }
 
+impl std::fmt::Display for BanKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BanKey::Ip(ip) => write!(f, "{ip}"),
+            BanKey::Flow(flow) => write!(f, "{flow}"),
+        }
+    }
+}
+
 impl BanKey {
+    /// Parses the text form: `ip` (every port; IPv6 is aggregated to its /64) or `ip:port` /
+    /// `[ipv6]:port` (one flow).
+    pub fn parse(text: &str) -> Option<BanKey> {
+        if let Ok(flow) = text.parse::<SocketAddr>() {
+            return Some(BanKey::Flow(flow));
+        }
+        text.parse::<std::net::IpAddr>()
+            .ok()
+            .map(|ip| BanKey::Ip(aggregate(ip)))
+    }
+
     /// The key of `source`: its flow when registered, else its (aggregated) IP.
     pub fn of(source: SocketAddr, registered: bool) -> BanKey {
         if registered {
@@ -60,6 +80,30 @@ impl Bans {
     pub fn expire(&self, now: Instant) -> usize {
         self.until.retain(|_, t| *t > now);
         self.until.len()
+    }
+
+    /// The bans in force at `now`, with the time each has left, longest first.
+    pub fn list(&self, now: Instant) -> Vec<(BanKey, Duration)> {
+        let mut list: Vec<(BanKey, Duration)> = self
+            .until
+            .iter()
+            .filter(|e| *e.value() > now)
+            .map(|e| (*e.key(), *e.value() - now))
+            .collect();
+        list.sort_by_key(|b| std::cmp::Reverse(b.1));
+        list
+    }
+
+    /// Lifts the ban on `key`; whether there was one.
+    pub fn lift(&self, key: &BanKey) -> bool {
+        self.until.remove(key).is_some()
+    }
+
+    /// Lifts every ban; how many there were.
+    pub fn clear(&self) -> usize {
+        let n = self.until.len();
+        self.until.clear();
+        n
     }
 
     /// Active bans (expired ones count until the next [`Bans::expire`]).

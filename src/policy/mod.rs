@@ -14,6 +14,7 @@
 //! (limiters, scores, bans, fraud counters) is held outside it, keyed by rule name, so a reload
 //! never resets counters of rules that stay.
 
+pub mod admin;
 pub mod bans;
 pub mod compile;
 pub mod engine;

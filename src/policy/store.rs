@@ -45,6 +45,10 @@ pub struct PolicyStore {
     metrics: Arc<Metrics>,
     events: mpsc::Sender<Event>,
     bans: Arc<Bans>,
+    /// Policies loaded so far (1 after start); the version of the one in force.
+    version: std::sync::atomic::AtomicU64,
+    /// The last reload's outcome: `None` before any reload, else the errors (empty: it applied).
+    last_reload: arc_swap::ArcSwapOption<Vec<String>>,
 }
 
 impl PolicyStore {
@@ -63,6 +67,8 @@ impl PolicyStore {
             metrics,
             events,
             bans: Arc::new(Bans::default()),
+            version: std::sync::atomic::AtomicU64::new(1),
+            last_reload: arc_swap::ArcSwapOption::empty(),
         };
         Ok((Arc::new(store), rx))
     }
@@ -87,18 +93,39 @@ impl PolicyStore {
         match load_dir(&self.dir, &self.known) {
             Ok(policy) => {
                 self.current.store(Arc::new(policy));
+                self.version
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                self.last_reload.store(Some(Arc::new(Vec::new())));
                 self.metrics.policy_reload(ReloadResult::Ok);
                 info!(dir = %self.dir.display(), "policy reloaded");
                 Ok(())
             }
             Err(errors) => {
                 self.metrics.policy_reload(ReloadResult::Error);
+                self.last_reload.store(Some(Arc::new(
+                    errors.iter().map(|e| e.to_string()).collect(),
+                )));
                 for e in errors.iter() {
                     warn!(error = %e, "policy reload rejected; the previous policy stays in force");
                 }
                 Err(errors)
             }
         }
+    }
+
+    /// The version of the policy in force: 1 at start, one more per reload that applied.
+    pub fn version(&self) -> u64 {
+        self.version.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The last reload's problems: `None` before any reload, empty when it applied.
+    pub fn last_reload(&self) -> Option<Arc<Vec<String>>> {
+        self.last_reload.load_full()
+    }
+
+    /// The directory the policy is read from.
+    pub fn dir(&self) -> &Path {
+        &self.dir
     }
 
     /// Counts `events` and queues them for the security-event log.

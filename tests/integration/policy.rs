@@ -784,3 +784,65 @@ async fn a_peers_only_realm_hears_only_its_peers() {
     );
     sbc.shutdown().await;
 }
+
+/// The policy's admin endpoints: bans listed and lifted, the policy version and the last
+/// reload's result (a broken edit reported, the previous policy still in force).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bans_and_policy_state_through_the_admin_api() {
+    use crate::admin::http;
+    let (sbc, dir, _events) = start(
+        "[scanner]\nuser_agent_lists = [\"scanners.txt\"]\n[flood]\nban_score = 10\n",
+        "udp:127.0.0.1:5080",
+    )
+    .await;
+    let api = sbc.metrics_addr;
+    let (code, policy) = http(api, "GET", "/admin/policy", None).await;
+    assert_eq!(code, 200, "{policy}");
+    assert_eq!(policy["version"], 1);
+    assert!(policy["last_reload"].is_null());
+    let to = access(&sbc, Transport::Udp);
+    let scanner = Caller::new("127.0.0.9", to, "scan", "100").await;
+    let mut listed = serde_json::Value::Null;
+    for n in 1..=20 {
+        scanner.send(&options("friendly-scanner", n)).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let (_, bans) = http(api, "GET", "/admin/bans", None).await;
+        if bans.as_array().is_some_and(|b| !b.is_empty()) {
+            listed = bans;
+            break;
+        }
+    }
+    let ban = &listed[0];
+    assert_eq!(ban["source"], "127.0.0.9", "{listed}");
+    assert!(
+        ban["remaining_secs"].as_u64().is_some_and(|s| s > 0),
+        "{listed}"
+    );
+    let (code, _) = http(api, "DELETE", "/admin/bans/127.0.0.10", None).await;
+    assert_eq!(code, 404, "no such ban");
+    let (code, _) = http(api, "DELETE", "/admin/bans/not-an-ip", None).await;
+    assert_eq!(code, 400);
+    let (code, lifted) = http(api, "DELETE", "/admin/bans/127.0.0.9", None).await;
+    assert_eq!((code, lifted["lifted"].as_u64()), (200, Some(1)));
+    // Lifted: a well-behaved request from that source is answered again.
+    scanner.send(&options("Yealink SIP-T46S", 99)).await;
+    let answer = scanner
+        .response(WAIT)
+        .await
+        .expect("answered after the lift");
+    assert!(answer.starts_with("SIP/2.0 200 "), "{answer}");
+    // A broken edit: the reload reports it, the version stays, the policy stays in force.
+    write_policy(&dir, "[flood]\nban_score = \"many\"\n");
+    let (code, report) = http(api, "POST", "/admin/reload", None).await;
+    assert_eq!(code, 422, "{report}");
+    let (_, policy) = http(api, "GET", "/admin/policy", None).await;
+    assert_eq!(policy["version"], 1, "{policy}");
+    assert_eq!(policy["last_reload"]["result"], "error", "{policy}");
+    assert!(
+        !policy["last_reload"]["errors"][0]
+            .as_str()
+            .unwrap_or("")
+            .is_empty()
+    );
+    sbc.shutdown().await;
+}
