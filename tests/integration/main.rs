@@ -14,6 +14,7 @@ mod interop;
 mod limits;
 mod media;
 mod media_call;
+mod media_interop;
 mod nat;
 mod netlab;
 mod ops;
