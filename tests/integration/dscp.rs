@@ -247,3 +247,67 @@ async fn sip_packets_carry_the_realm_dscp() {
         "the handshake is marked too: {packets:?}"
     );
 }
+
+/// The media relay marks RTP (and, multiplexed on the same sockets, RTCP) with the realm's media
+/// code point (EF, 46, here): every packet the relay sends from its ports carries it on the wire.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn relayed_media_carries_the_media_dscp() {
+    use sbc::media::{Description, Leg, MediaControl, MediaSpec, RealmRelay, RelaySettings};
+    use std::net::{IpAddr, Ipv4Addr};
+    const BASE: u16 = 24600;
+    let loopback = IpAddr::V4(Ipv4Addr::LOCALHOST);
+    let Some(capture) = capture(&format!("udp and src portrange {BASE}-{}", BASE + 7)) else {
+        return;
+    };
+    let realm = |name: &str, min: u16| RealmRelay {
+        name: name.to_owned(),
+        bind: loopback,
+        advertised: loopback,
+        port_min: min,
+        port_max: min + 3,
+        dscp: 46,
+    };
+    let (control, _events) = MediaControl::start(
+        RelaySettings::default(),
+        vec![realm("access", BASE), realm("core", BASE + 4)],
+        Arc::new(sbc::metrics::Metrics::new()),
+    )
+    .expect("relay starts");
+    let a = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let b = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let description = |s: &tokio::net::UdpSocket| Description {
+        signaling_ip: Some(loopback),
+        media: vec![MediaSpec {
+            remote: Some(s.local_addr().unwrap()),
+            rtcp_mux: true,
+            ..MediaSpec::default()
+        }],
+    };
+    let to_b = control
+        .offer("dscp", "access", "core", Leg::A, description(&a))
+        .unwrap()[0]
+        .expect("address for B");
+    let to_a = control.answer("dscp", Leg::B, description(&b)).unwrap()[0].expect("address for A");
+    let mut buf = [0u8; 1500];
+    for seq in 0..5u8 {
+        let rtp = [0x80, 0, 0, seq, 0, 0, 0, 160, 0, 0, 0xaa, 0xaa, 1, 2, 3];
+        a.send_to(&rtp, to_a.rtp()).await.unwrap();
+        tokio::time::timeout(Duration::from_secs(5), b.recv_from(&mut buf))
+            .await
+            .expect("RTP at B")
+            .unwrap();
+        let rtp = [0x80, 0, 0, seq, 0, 0, 0, 160, 0, 0, 0xbb, 0xbb, 4, 5, 6];
+        b.send_to(&rtp, to_b.rtp()).await.unwrap();
+        tokio::time::timeout(Duration::from_secs(5), a.recv_from(&mut buf))
+            .await
+            .expect("RTP at A")
+            .unwrap();
+    }
+    let packets = collect(&capture, |p| p.len() >= 10);
+    control.delete("dscp");
+    assert!(packets.len() >= 10, "captured {packets:?}");
+    assert!(
+        packets.iter().all(|p| p.dscp == 46 && p.udp_src.is_some()),
+        "{packets:?}"
+    );
+}
