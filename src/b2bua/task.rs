@@ -289,6 +289,17 @@ impl Core {
         self.abandon_calls(now());
     }
 
+    /// A client transaction of the SBC's own (probe, relayed or own REGISTER, keep-alive,
+    /// subscription) got no response; `status` is what a subscription side is told (408 on a
+    /// timeout, 480 on a transport error). False when `key` belongs to none of them.
+    fn no_response(&mut self, key: &TxKey, status: u16, now: std::time::Instant) -> bool {
+        self.probe_result(key, None, now)
+            || self.register_response(key, None, now)
+            || self.registrant_result(key, None, now)
+            || self.keepalive_result(key, None, now)
+            || self.subs_failed(key, status, now)
+    }
+
     pub(crate) fn labels(&self, target: &Target) -> (Arc<str>, Transport) {
         match self.transports.listener(target.listener) {
             Some(l) => (Arc::clone(&l.realm_name), l.transport),
@@ -583,12 +594,7 @@ impl Core {
                 if let (Some(kind), Some(label)) = (self.kinds.get(&key), timer_label(timer)) {
                     self.metrics.transaction_timeout(*kind, label);
                 }
-                if self.probe_result(&key, None, now)
-                    || self.register_response(&key, None, now)
-                    || self.registrant_result(&key, None, now)
-                    || self.keepalive_result(&key, None, now)
-                    || self.subs_failed(&key, 408, now)
-                {
+                if self.no_response(&key, 408, now) {
                     return;
                 }
                 if let Some((id, leg)) = self.calls.by_tx(&key) {
@@ -597,12 +603,7 @@ impl Core {
             }
             TxEvent::TransportError { key } => {
                 debug!(?key, "transport error on a transaction");
-                if self.probe_result(&key, None, now)
-                    || self.register_response(&key, None, now)
-                    || self.registrant_result(&key, None, now)
-                    || self.keepalive_result(&key, None, now)
-                    || self.subs_failed(&key, 480, now)
-                {
+                if self.no_response(&key, 480, now) {
                     return;
                 }
                 if let Some((id, leg)) = self.calls.by_tx(&key) {
