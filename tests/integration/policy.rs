@@ -136,6 +136,11 @@ fn fail2ban_matches_bans(events: &Path) {
         .arg(&filter)
         .output()
     else {
+        if std::env::var("SBC_REQUIRE_INTEROP").is_ok_and(|v| v == "1") {
+            panic!(
+                "fail2ban-regex is required (SBC_REQUIRE_INTEROP=1): apt-get install -y fail2ban"
+            );
+        }
         eprintln!("\n*** fail2ban-regex not installed: fail2ban filter check SKIPPED ***\n");
         return;
     };
