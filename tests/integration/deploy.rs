@@ -66,7 +66,9 @@ fn systemd_analyze_verifies_the_unit() {
         .is_err()
     {
         if std::env::var("SBC_REQUIRE_INTEROP").is_ok_and(|v| v == "1") {
-            panic!("systemd-analyze is required (SBC_REQUIRE_INTEROP=1): apt-get install -y systemd");
+            panic!(
+                "systemd-analyze is required (SBC_REQUIRE_INTEROP=1): apt-get install -y systemd"
+            );
         }
         eprintln!("\n*** systemd-analyze not installed: unit verification SKIPPED ***\n");
         return;
