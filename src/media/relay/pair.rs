@@ -198,6 +198,12 @@ impl Pair {
                     TransformSpec::Plain => side.transform = None,
                     TransformSpec::Keep => {}
                     TransformSpec::Install(t) => side.transform = Some(t),
+                    TransformSpec::Rekey { keys, fresh } => {
+                        let kept = side.transform.as_mut().is_some_and(|t| t.rekey(&keys));
+                        if !kept {
+                            side.transform = Some(fresh);
+                        }
+                    }
                 }
                 let auth = side.transform.as_ref().is_some_and(|t| t.authenticates());
                 side.rtp_latch.set_require_auth(auth);
@@ -347,9 +353,10 @@ impl Pair {
                 }
             }
         }
-        from.stats.received(buf.len(), now);
+        // Bytes as they crossed the wire (SRTP: protected), like the bytes sent.
+        from.stats.received(len, now);
         from.counters.packets_in.inc();
-        from.counters.bytes_in.inc_by(buf.len() as u64);
+        from.counters.bytes_in.inc_by(len as u64);
         self.last_activity = now;
         self.reported = false;
 
