@@ -18,7 +18,7 @@ use tokio::sync::mpsc;
 
 use super::error::MediaError;
 use super::ports::{PoolUsage, PortPair, PortPool};
-use super::relay::pair::{self, Command, PairSetup};
+use super::relay::pair::{self, Command, PairSetup, RemoteUpdate};
 use super::relay::stats::{StreamSnapshot, StreamStats};
 use super::relay::{Workers, bind};
 use super::session::{CallMedia, Leg, LineChange, MediaSpec, Remote};
@@ -322,13 +322,13 @@ impl MediaControl {
                 super::TransformSpec::Install(_) | super::TransformSpec::Rekey { .. } => Some(true),
                 super::TransformSpec::Keep => None,
             };
-            let command = Command::Remote {
+            let command = Command::Remote(Box::new(RemoteUpdate {
                 leg: from,
                 remote: remotes[index],
                 signaling_ip: description.signaling_ip,
                 transform: spec.transform,
                 open: answered && moved,
-            };
+            }));
             if let Some(secure) = secure {
                 relay.secure[from.index()] = secure;
             }

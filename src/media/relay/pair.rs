@@ -2,13 +2,14 @@
 //! A↔B through each leg's latch and transform, inactivity detection and commands from the
 //! control.
 //!
-//! The hot path reads into one preallocated buffer, drains a socket in a bounded batch per
+//! The hot path reads into one preallocated buffer per relay thread, drains a socket in a bounded batch per
 //! readiness event, and allocates nothing per packet: classification, header checks, the
 //! latch and the counters work on the buffer and on atomics. A packet is accepted only after
 //! (1) RFC 7983 demultiplexing says it is RTP or RTCP, (2) the leg's transform unprotected and
 //! authenticated it (SRTP legs), (3) it parsed as RTP or a whole RTCP compound, and (4) the
 //! leg's latch accepted its source.
 
+use std::cell::RefCell;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -34,21 +35,32 @@ const BATCH: usize = 32;
 /// Retry delay when the event queue is full.
 const EVENT_RETRY: Duration = Duration::from_secs(1);
 const RTP: usize = 0;
+
+thread_local! {
+    /// The relay thread's receive buffer, shared by all its lines: a line handles each packet
+    /// to completion before the thread runs anything else.
+    static BUFFER: RefCell<Vec<u8>> = RefCell::new(vec![0u8; BUF_LEN]);
+}
 const RTCP: usize = 1;
 
 /// What the control tells a line's relay task.
 #[derive(Debug)]
 pub(crate) enum Command {
-    /// What a leg's far end signaled, with its transform; `open` restarts latching.
-    Remote {
-        leg: Leg,
-        remote: Option<Remote>,
-        signaling_ip: Option<IpAddr>,
-        transform: TransformSpec,
-        open: bool,
-    },
+    /// What a leg's far end signaled (boxed: every line's queue holds a block of commands,
+    /// which stays small this way).
+    Remote(Box<RemoteUpdate>),
     /// The call is answered: both legs start latching and inactivity is watched.
     Answered,
+}
+
+/// What a leg's far end signaled, with its transform; `open` restarts latching.
+#[derive(Debug)]
+pub(crate) struct RemoteUpdate {
+    pub leg: Leg,
+    pub remote: Option<Remote>,
+    pub signaling_ip: Option<IpAddr>,
+    pub transform: TransformSpec,
+    pub open: bool,
 }
 
 /// Everything a line's relay task starts with.
@@ -157,7 +169,6 @@ pub(crate) async fn run(setup: PairSetup) {
         events,
         metrics,
     };
-    let mut buf = vec![0u8; BUF_LEN];
     // One timer per line, re-armed only when it fires or the deadline comes earlier: every
     // packet moves the deadline later, and re-registering a timer per packet would cost more
     // than the packet itself. A timer that fires early finds the line active and re-arms.
@@ -182,10 +193,10 @@ pub(crate) async fn run(setup: PairSetup) {
                 Some(command) => pair.apply(command, clock()),
                 None => break,
             },
-            Ok(()) = sockets[0][RTP].readable() => pair.drain(&sockets, 0, RTP, &mut buf),
-            Ok(()) = sockets[0][RTCP].readable() => pair.drain(&sockets, 0, RTCP, &mut buf),
-            Ok(()) = sockets[1][RTP].readable() => pair.drain(&sockets, 1, RTP, &mut buf),
-            Ok(()) = sockets[1][RTCP].readable() => pair.drain(&sockets, 1, RTCP, &mut buf),
+            Ok(()) = sockets[0][RTP].readable() => pair.drain(&sockets, 0, RTP),
+            Ok(()) = sockets[0][RTCP].readable() => pair.drain(&sockets, 0, RTCP),
+            Ok(()) = sockets[1][RTP].readable() => pair.drain(&sockets, 1, RTP),
+            Ok(()) = sockets[1][RTCP].readable() => pair.drain(&sockets, 1, RTCP),
             () = &mut timer, if armed.is_some() => {
                 armed = None;
                 pair.inactive(clock());
@@ -199,13 +210,14 @@ impl Pair {
         self.last_activity = now;
         self.reported = false;
         match command {
-            Command::Remote {
-                leg,
-                remote,
-                signaling_ip,
-                transform,
-                open,
-            } => {
+            Command::Remote(update) => {
+                let RemoteUpdate {
+                    leg,
+                    remote,
+                    signaling_ip,
+                    transform,
+                    open,
+                } = *update;
                 let side = &mut self.sides[leg.index()];
                 side.remote = remote;
                 side.signaling_ip = signaling_ip;
@@ -265,7 +277,11 @@ impl Pair {
         }
     }
 
-    fn drain(
+    fn drain(&mut self, sockets: &[[UdpSocket; 2]; 2], leg: usize, component: usize) {
+        BUFFER.with_borrow_mut(|buf| self.drain_into(sockets, leg, component, buf));
+    }
+
+    fn drain_into(
         &mut self,
         sockets: &[[UdpSocket; 2]; 2],
         leg: usize,
@@ -273,6 +289,7 @@ impl Pair {
         buf: &mut Vec<u8>,
     ) {
         let now = clock();
+        buf.resize(BUF_LEN, 0);
         for _ in 0..BATCH {
             match sockets[leg][component].try_recv_from(buf) {
                 Ok((len, source)) => {
