@@ -414,6 +414,10 @@ async fn a_phone_behind_a_nat_registers_over_tls_and_receives_a_call() {
         &lab,
         "sbc_connections_accepted_total{realm=\"access\",transport=\"tls\"}",
     );
+    let invites_over_tls = metric(
+        &lab,
+        "sbc_sip_requests_total{method=\"INVITE\",realm=\"access\",transport=\"tls\",direction=\"out\"}",
+    );
     // The SBC first: the phone's unregistration then fails at once instead of timing out.
     lab.terminate(sbc);
     let _ = lab.wait(sbc);
@@ -431,6 +435,7 @@ async fn a_phone_behind_a_nat_registers_over_tls_and_receives_a_call() {
     assert_eq!(answered, 1.0, "calls answered by the phone");
     assert_eq!(behind_nat, 1.0, "registrations behind NAT");
     assert_eq!(tls, 1.0, "TLS connections accepted");
+    assert_eq!(invites_over_tls, 1.0, "INVITEs sent to the phone over TLS");
     assert!(
         registrations.contains("\"transport\": \"TLS\"") && registrations.contains("198.51.100.2:"),
         "the registration is not on a TLS flow from the NAT: {registrations}\n{trace}"

@@ -150,6 +150,7 @@ async fn media_from_a_private_sdp_address_flows_both_ways_through_the_relay() {
         "RTP at the PBX {pbx}, back at the phone {phone} (of {PCAP_PACKETS})"
     );
     let counts = relay_packets(&metrics);
+    eprintln!("RTP at the PBX {pbx}, back at the phone {phone}; relay {counts:?}");
     assert!(
         counts.iter().all(|(_, n)| *n >= least as f64),
         "relay packets: {counts:?}"
@@ -241,11 +242,17 @@ async fn media_recovers_when_the_nat_rebinds_mid_call_and_a_foreign_source_canno
 
     // The router loses its mapping and maps the flow anew, to another port: the old public port
     // goes silent, the phone's packets arrive from a new one.
+    let dropped_before = foreign(lab);
     lab.masquerade_to("r1", "40000-40099");
     assert!(lab.forget("r1", &["-p", "udp", "--orig-port-src", PHONE_MEDIA]) >= 1);
     // The foreign source tries again while the latch waits out the old source's silence.
     lab.send_udp("x", &target, &rtp_packets(0x0bad_f00d, 21, 20));
     until(lab, 10, "a re-latch", |lab| relatched(lab) >= 1.0).await;
+    eprintln!(
+        "NAT rebinding: {} packets dropped as foreign until the re-latch (20 of them the foreign \
+         host's, the rest the phone's new mapping while the old one had not been silent long enough)",
+        foreign(lab) - dropped_before
+    );
     let (_, rebound) = media_mapping(lab).expect("the NAT maps the phone's media again");
     assert!(
         rebound != public && (40_000..40_100).contains(&rebound),
