@@ -239,6 +239,21 @@ impl Latch {
         }
     }
 
+    /// Where the relay sends this component's media now: the locked source or, while learning,
+    /// a *trusted* candidate (on the SDP's or the signaling's IP) — a phone behind NAT is
+    /// reached through its NAT's mapping from its first packet on, never at the private address
+    /// in its SDP. An untrusted candidate is not a destination: it must not hear the stream.
+    /// `None` until such a source is known (the relay then uses the SDP address).
+    pub fn destination(&self) -> Option<SocketAddr> {
+        match self.state {
+            State::Locked { source, .. } => Some(source),
+            State::Learning {
+                candidate: Some(c), ..
+            } if c.trusted => Some(c.source),
+            _ => None,
+        }
+    }
+
     /// Decides on one received packet.
     pub fn check(&mut self, packet: &LatchPacket, now: Instant) -> Verdict {
         if self.require_auth && !packet.authenticated {

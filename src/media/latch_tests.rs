@@ -313,3 +313,21 @@ fn reopening_keeps_a_lock_unless_the_sdp_address_changed() {
         locked("198.51.100.8:40000")
     );
 }
+
+#[test]
+fn media_goes_to_a_trusted_candidate_never_to_an_untrusted_one() {
+    let t0 = crate::media::testing::t0();
+    let mut latch = Latch::new(LatchSettings::default(), false);
+    latch.open(behind_nat(), t0);
+    assert_eq!(latch.destination(), None);
+    // A source on neither the SDP's nor the signaling's IP: a candidate, not a destination.
+    assert_eq!(latch.check(&rtp(ATTACKER, 7, 1), t0), NOT_LATCHED);
+    assert_eq!(latch.destination(), None);
+    // The phone's NAT mapping (the signaling IP): the destination from its first packet, not
+    // the private address of its SDP.
+    assert_eq!(latch.check(&rtp(NAT, SSRC, 1), t0 + ms(20)), ACCEPT);
+    assert_eq!(latch.destination(), Some(addr(NAT)));
+    assert_eq!(latch.check(&rtp(NAT, SSRC, 2), t0 + ms(40)), ACCEPT);
+    assert_eq!(latch.check(&rtp(NAT, SSRC, 3), t0 + ms(60)), locked(NAT));
+    assert_eq!(latch.destination(), Some(addr(NAT)));
+}

@@ -16,6 +16,7 @@ mod media;
 mod media_call;
 mod media_interop;
 mod nat;
+mod nat_media;
 mod netlab;
 mod ops;
 mod outbound;

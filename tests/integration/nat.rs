@@ -13,11 +13,11 @@ use crate::harness::repo;
 use crate::netlab::{self, Lab};
 use std::time::Duration;
 
-const PUBLIC: &str = "198.51.100.10";
+pub(crate) const PUBLIC: &str = "198.51.100.10";
 
 /// Where the SBC sits.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum SbcSide {
+pub(crate) enum SbcSide {
     /// On the public segment itself.
     Public,
     /// Behind a 1:1 NAT (private 172.16.0.10, public 198.51.100.10), advertising the public one.
@@ -25,7 +25,7 @@ enum SbcSide {
 }
 
 /// The lab: homes with phones behind NATs, the SBC, the PBX.
-fn build(side: SbcSide) -> Lab {
+pub(crate) fn build(side: SbcSide) -> Lab {
     let mut lab = Lab::new();
     for ns in ["sbc", "pbx", "r1", "r2", "p1", "p2", "p3"] {
         lab.ns(ns);
@@ -66,7 +66,7 @@ fn build(side: SbcSide) -> Lab {
 }
 
 /// The SBC's configuration for the lab, written to a temporary file.
-fn config(side: SbcSide) -> tempfile_path::TempFile {
+pub(crate) fn config(side: SbcSide) -> tempfile_path::TempFile {
     let access = match side {
         SbcSide::Public => PUBLIC,
         SbcSide::BehindOneToOne => "172.16.0.10",
@@ -128,7 +128,7 @@ listen = "127.0.0.1:9090"
 }
 
 /// A file in the system's temporary directory, removed on drop.
-mod tempfile_path {
+pub(crate) mod tempfile_path {
     pub struct TempFile(pub std::path::PathBuf);
 
     impl TempFile {
@@ -150,7 +150,7 @@ mod tempfile_path {
 }
 
 /// Starts the SBC binary in the lab and waits until it is ready.
-async fn start_sbc(lab: &mut Lab, config: &std::path::Path) -> usize {
+pub(crate) async fn start_sbc(lab: &mut Lab, config: &std::path::Path) -> usize {
     let bin = env!("CARGO_BIN_EXE_sbc");
     let id = lab.spawn(
         "sbc",
@@ -170,7 +170,7 @@ async fn start_sbc(lab: &mut Lab, config: &std::path::Path) -> usize {
 }
 
 /// The value of one series on the SBC's /metrics (NaN when absent).
-fn metric(lab: &Lab, series: &str) -> f64 {
+pub(crate) fn metric(lab: &Lab, series: &str) -> f64 {
     let text = lab
         .http_get("sbc", "127.0.0.1:9090", "/metrics")
         .unwrap_or_default();
@@ -178,7 +178,7 @@ fn metric(lab: &Lab, series: &str) -> f64 {
 }
 
 /// SIPp arguments common to every run: scenario, address, port, bounds, failure on timeout.
-fn sipp_args(scenario: &str, ip: &str, port: &str) -> Vec<String> {
+pub(crate) fn sipp_args(scenario: &str, ip: &str, port: &str) -> Vec<String> {
     let dir = repo().join("tests/interop");
     [
         "sipp",
@@ -204,7 +204,8 @@ fn sipp_args(scenario: &str, ip: &str, port: &str) -> Vec<String> {
     .collect()
 }
 
-fn summary(out: &std::process::Output) -> String {
+/// SIPp's summary lines and its standard error, for failure messages.
+pub(crate) fn summary(out: &std::process::Output) -> String {
     format!(
         "{}\n{}",
         String::from_utf8_lossy(&out.stdout)
@@ -342,4 +343,101 @@ async fn a_phone_behind_a_nat_places_a_call() {
     let _ = lab.wait(sbc);
     assert!(phone.status.success(), "phone: {}", summary(&phone));
     assert!(pbx.status.success(), "pbx: {}", summary(&pbx));
+}
+
+/// A baresip configuration directory for phone `user` at 10.0.1.2 in the lab: SIP over TLS to
+/// the SBC's public address (the development CA trusted), auto-answer, PCMU from a sine
+/// silent WAV file, RTP from port 6000.
+fn tls_phone_dir(user: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("sbc-nat-baresip-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("baresip directory");
+    let config = format!(
+        "poll_method epoll\nsip_listen 10.0.1.2:5060\nsip_cafile {ca}\n\
+         audio_player aufile,{dir}/heard.wav\naudio_source aufile,{dir}/silence.wav\naudio_alert aufile,/dev/null\n\
+         audio_srate 8000\naudio_channels 1\nrtp_ports 6000-6003\n\
+         module_path /usr/lib/baresip/modules\nmodule g711.so\nmodule aufile.so\n\
+         module_app account.so\nmodule_app menu.so\n",
+        ca = repo().join("certs/dev/ca.crt").display(),
+        dir = dir.display(),
+    );
+    std::fs::write(dir.join("config"), config).expect("baresip config");
+    // One second of silence: 8 kHz mono 16-bit PCM in a RIFF/WAVE header.
+    let samples = 16_000u32;
+    let mut wav = [
+        b"RIFF".as_slice(),
+        &(36 + samples).to_le_bytes(),
+        b"WAVEfmt ",
+    ]
+    .concat();
+    for field in [16u32, 1 | (1 << 16), 8000, 16_000, 2 | (16 << 16)] {
+        wav.extend_from_slice(&field.to_le_bytes());
+    }
+    wav.extend_from_slice(b"data");
+    wav.extend_from_slice(&samples.to_le_bytes());
+    wav.resize(wav.len() + samples as usize, 0);
+    std::fs::write(dir.join("silence.wav"), wav).expect("baresip audio");
+    let account = format!(
+        "<sip:{user}@pbx.example.com;transport=tls>;regint=600;answermode=auto;\
+         audio_codecs=PCMU;outbound=\"sip:{PUBLIC}:5061;transport=tls\"\n"
+    );
+    std::fs::write(dir.join("accounts"), account).expect("baresip accounts");
+    dir
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_phone_behind_a_nat_registers_over_tls_and_receives_a_call() {
+    if !netlab::available() || !netlab::has("baresip") {
+        return;
+    }
+    let mut lab = build(SbcSide::Public);
+    let config = config(SbcSide::Public);
+    let pbx = {
+        let mut args = sipp_args("nat-pbx.xml", "10.99.0.2", "5060");
+        args.extend(["-m".into(), "1".into()]);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        lab.spawn("pbx", &args)
+    };
+    let sbc = start_sbc(&mut lab, &config.0).await;
+    let dir = tls_phone_dir("1001");
+    let phone = lab.spawn(
+        "p1",
+        &["timeout", "60", "baresip", "-f", &dir.display().to_string()],
+    );
+    // The PBX's scenario ends once its call to the phone was answered and hung up.
+    let pbx = lab.wait(pbx);
+    let registrations = lab
+        .http_get("sbc", "127.0.0.1:9090", "/admin/registrations")
+        .unwrap_or_default();
+    let behind_nat = metric(&lab, "sbc_registrations_behind_nat");
+    let answered = metric(&lab, "sbc_calls_answered_total{peer=\"registered\"}");
+    let tls = metric(
+        &lab,
+        "sbc_connections_accepted_total{realm=\"access\",transport=\"tls\"}",
+    );
+    let invites_over_tls = metric(
+        &lab,
+        "sbc_sip_requests_total{method=\"INVITE\",realm=\"access\",transport=\"tls\",direction=\"out\"}",
+    );
+    // The SBC first: the phone's unregistration then fails at once instead of timing out.
+    lab.terminate(sbc);
+    let _ = lab.wait(sbc);
+    lab.terminate(phone);
+    let phone = lab.wait(phone);
+    std::fs::remove_dir_all(&dir).ok();
+    let trace = String::from_utf8_lossy(&phone.stdout).into_owned()
+        + &String::from_utf8_lossy(&phone.stderr);
+    let tail: Vec<&str> = trace.lines().rev().take(30).collect();
+    assert!(
+        pbx.status.success(),
+        "pbx: {}\nphone:\n{tail:#?}",
+        summary(&pbx)
+    );
+    assert_eq!(answered, 1.0, "calls answered by the phone");
+    assert_eq!(behind_nat, 1.0, "registrations behind NAT");
+    assert_eq!(tls, 1.0, "TLS connections accepted");
+    assert_eq!(invites_over_tls, 1.0, "INVITEs sent to the phone over TLS");
+    assert!(
+        registrations.contains("\"transport\": \"TLS\"") && registrations.contains("198.51.100.2:"),
+        "the registration is not on a TLS flow from the NAT: {registrations}\n{trace}"
+    );
 }

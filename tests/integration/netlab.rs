@@ -22,17 +22,12 @@ pub fn available() -> bool {
         .arg("-u")
         .output()
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
-    let tools = ["ip", "nft", "sipp"].iter().all(|t| {
-        Command::new("sh")
-            .args(["-c", &format!("command -v {t}")])
-            .output()
-            .is_ok_and(|o| o.status.success())
-    });
+    let tools = ["ip", "nft", "sipp", "conntrack"].into_iter().all(has);
     if root && tools {
         return true;
     }
     let why = if root {
-        "ip, nft or sipp missing (apt-get install -y iproute2 nftables sip-tester)"
+        "ip, nft, sipp or conntrack missing (apt-get install -y iproute2 nftables sip-tester conntrack)"
     } else {
         "not root"
     };
@@ -43,8 +38,24 @@ pub fn available() -> bool {
     false
 }
 
+/// Whether program `tool` is installed; in CI (`SBC_REQUIRE_INTEROP=1`) a missing one panics,
+/// elsewhere it says so loudly.
+pub fn has(tool: &str) -> bool {
+    let found = Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found && std::env::var("SBC_REQUIRE_INTEROP").is_ok_and(|v| v == "1") {
+        panic!("{tool} is required (SBC_REQUIRE_INTEROP=1) but not installed");
+    }
+    if !found {
+        eprintln!("\n*** {tool} not installed: NAT lab test SKIPPED ***\n");
+    }
+    found
+}
+
 /// Runs `args` (the first is the program), panicking with its output if it fails.
-fn run(args: &[&str]) -> Output {
+pub fn run(args: &[&str]) -> Output {
     let out = Command::new(args[0])
         .args(&args[1..])
         .output()
@@ -63,6 +74,8 @@ pub struct Lab {
     namespaces: Vec<String>,
     links: u32,
     children: Vec<Child>,
+    /// The outside interface of each masquerading router.
+    wans: Vec<(String, String)>,
 }
 
 impl Lab {
@@ -74,6 +87,7 @@ impl Lab {
             namespaces: Vec::new(),
             links: 0,
             children: Vec::new(),
+            wans: Vec::new(),
         }
     }
 
@@ -161,7 +175,8 @@ impl Lab {
 
     /// Makes `name` a home router: forwarding on, and source NAT (masquerade) of everything
     /// leaving through `wan` — the port-rewriting NAT of home and office routers.
-    pub fn masquerade(&self, name: &str, wan: &str) {
+    pub fn masquerade(&mut self, name: &str, wan: &str) {
+        self.wans.push((name.to_owned(), wan.to_owned()));
         self.nat(
             name,
             &[
@@ -185,12 +200,110 @@ impl Lab {
         );
     }
 
+    /// Replaces the masquerade of router `name` (see [`Lab::masquerade`]) with one that maps
+    /// TCP and UDP sources into the port range `ports` (`"40000-40099"`). Existing mappings stay until
+    /// [`Lab::forget`] deletes them; both together make the NAT rebind a flow to a new port.
+    pub fn masquerade_to(&self, name: &str, ports: &str) {
+        let (_, wan) = self.wans.iter().find(|(n, _)| n == name).expect("a router");
+        self.exec(name, &["nft", "flush chain ip nat post"]);
+        let rule = format!(
+            "add rule ip nat post oifname {wan} meta l4proto {{ tcp, udp }} masquerade to :{ports}"
+        );
+        self.exec(name, &["nft", &rule]);
+        let rest = format!("add rule ip nat post oifname {wan} masquerade");
+        self.exec(name, &["nft", &rest]);
+    }
+
+    /// The connection-tracking entries (NAT mappings) of namespace `name` matching `filter`
+    /// (`conntrack` options such as `-p udp --orig-port-src 6000`), one per line.
+    pub fn flows(&self, name: &str, filter: &[&str]) -> String {
+        let mut args = vec!["conntrack", "-L"];
+        args.extend_from_slice(filter);
+        String::from_utf8_lossy(&self.exec(name, &args).stdout).into_owned()
+    }
+
+    /// Deletes the connection-tracking entries of namespace `name` matching `filter`: the NAT
+    /// forgets those mappings. Returns how many were deleted.
+    pub fn forget(&self, name: &str, filter: &[&str]) -> u32 {
+        let out = Command::new("ip")
+            .args(["netns", "exec", &self.name(name), "conntrack", "-D"])
+            .args(filter)
+            .output()
+            .expect("conntrack runs");
+        // "conntrack v1.4.7 (conntrack-tools): 1 flow entries have been deleted."
+        let text = String::from_utf8_lossy(&out.stderr);
+        text.split("): ")
+            .nth(1)
+            .and_then(|t| t.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("conntrack -D {filter:?}: {text}"))
+    }
+
+    /// Counts the packets of namespace `name` that match `filter` (an nftables match such as
+    /// `ip daddr 10.0.1.0/24` or `udp dport 6000`) on netfilter hook `hook` (`input`,
+    /// `output`) in the counter `counter`; read it with [`Lab::counted`].
+    pub fn count(&self, name: &str, counter: &str, hook: &str, filter: &str) {
+        self.exec(name, &["nft", "add table ip lab"]);
+        let chain = format!("add chain ip lab {hook} {{ type filter hook {hook} priority 0 ; }}");
+        self.exec(name, &["nft", &chain]);
+        self.exec(name, &["nft", &format!("add counter ip lab {counter}")]);
+        let rule = format!("add rule ip lab {hook} {filter} counter name {counter}");
+        self.exec(name, &["nft", &rule]);
+    }
+
+    /// The packets counted so far by counter `counter` of namespace `name` (see [`Lab::count`]).
+    pub fn counted(&self, name: &str, counter: &str) -> u64 {
+        let out = self.exec(name, &["nft", &format!("list counter ip lab {counter}")]);
+        let text = String::from_utf8_lossy(&out.stdout);
+        text.split_whitespace()
+            .skip_while(|w| *w != "packets")
+            .nth(1)
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("counter {counter}: {text}"))
+    }
+
+    /// Routes `prefix` in namespace `name` into a dead end (a veth pair whose other end, in the
+    /// same namespace, forwards nothing): packets to it leave the host's stack, so they can be
+    /// counted with [`Lab::count`] on `output`, but reach nobody.
+    pub fn sink(&self, name: &str, prefix: &str) {
+        let link = [
+            "ip", "link", "add", "sink", "type", "veth", "peer", "name", "sinkend",
+        ];
+        self.exec(name, &link);
+        self.exec(name, &["ip", "link", "set", "sink", "up"]);
+        self.exec(name, &["ip", "link", "set", "sinkend", "up"]);
+        self.exec(name, &["ip", "route", "add", prefix, "dev", "sink"]);
+    }
+
+    /// Sends each of `packets` as one UDP datagram from namespace `name` to `to` (`ip:port`),
+    /// all from one socket (with Perl's core IO::Socket, so no client needs installing).
+    pub fn send_udp(&self, name: &str, to: &str, packets: &[Vec<u8>]) {
+        let script = "use IO::Socket::INET; my $to = shift; \
+            my $s = IO::Socket::INET->new(PeerAddr => $to, Proto => 'udp') or die \"$to: $!\"; \
+            $s->send(pack('H*', $_)) or die \"send: $!\" for @ARGV;";
+        let hex: Vec<String> = packets
+            .iter()
+            .map(|p| p.iter().map(|b| format!("{b:02x}")).collect())
+            .collect();
+        let mut args = vec!["perl", "-e", script, to];
+        args.extend(hex.iter().map(String::as_str));
+        self.exec(name, &args);
+    }
+
     /// Starts `args` inside namespace `name`; the lab kills it on drop if it is still running.
     pub fn spawn(&mut self, name: &str, args: &[&str]) -> usize {
+        self.spawn_in(name, std::path::Path::new("."), args)
+    }
+
+    /// [`Lab::spawn`] with `dir` as the working directory (SIPp finds a scenario's pcap files
+    /// relative to it).
+    pub fn spawn_in(&mut self, name: &str, dir: &std::path::Path, args: &[&str]) -> usize {
         let full = self.name(name);
         let child = Command::new("ip")
             .args(["netns", "exec", &full])
             .args(args)
+            .current_dir(dir)
+            .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()

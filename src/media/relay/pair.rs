@@ -394,9 +394,9 @@ impl Pair {
 
         let remote = to.remote.ok_or(MediaDrop::NoDestination)?;
         let (out, destination) = if rtcp && !remote.rtcp_mux {
-            (RTCP, to.rtcp_latch.source().unwrap_or(remote.rtcp))
+            (RTCP, to.rtcp_latch.destination().unwrap_or(remote.rtcp))
         } else {
-            (RTP, to.rtp_latch.source().unwrap_or(remote.rtp))
+            (RTP, to.rtp_latch.destination().unwrap_or(remote.rtp))
         };
         if let Some(transform) = to.transform.as_mut() {
             let protect = match rtcp {

@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
-"""Writes pcmu-3s.pcap: 150 RTP packets (PCMU, 20 ms, a 1 kHz tone), 127.0.0.1:4000 -> :4002.
+"""Writes pcmu-Ns.pcap: N seconds of RTP (PCMU, 20 ms packets, a 1 kHz tone, one SSRC,
+sequence numbers 1, 2, ...), 127.0.0.1:4000 -> :4002.
+
+Usage: make-pcap.py [SECONDS]   (default 3: pcmu-3s.pcap, 150 packets; 10 makes pcmu-10s.pcap)
 
 SIPp's play_pcap_audio sends each packet's UDP payload at the recorded spacing, from the call's
 media port to the address in the far end's SDP; only the payloads and timestamps matter here.
 """
 import math
 import struct
+import sys
 
 
 def ulaw(sample):
@@ -32,9 +36,10 @@ def checksum(data):
 
 
 def main():
+    seconds = int(sys.argv[1]) if len(sys.argv) > 1 else 3
     out = [struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)]  # Ethernet
     src, dst = bytes([127, 0, 0, 1]), bytes([127, 0, 0, 1])
-    for n in range(150):
+    for n in range(seconds * 50):
         audio = bytes(
             ulaw(int(8000 * math.sin(2 * math.pi * 1000 * (n * 160 + i) / 8000)))
             for i in range(160)
@@ -47,7 +52,7 @@ def main():
         usec = n * 20000
         out.append(struct.pack("<IIII", 1_700_000_000 + usec // 1_000_000, usec % 1_000_000,
                                len(frame), len(frame)) + frame)
-    with open("pcmu-3s.pcap", "wb") as f:
+    with open(f"pcmu-{seconds}s.pcap", "wb") as f:
         f.write(b"".join(out))
 
 
