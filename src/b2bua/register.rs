@@ -100,6 +100,7 @@ impl Core {
                 self.reply(&key, &request, &from, 200, contacts);
             }
             Decision::Forward(sent) => {
+                self.forget_removed(&sent);
                 let Some(local) = self.transports.listener(listener).map(|l| l.local) else {
                     return;
                 };
@@ -164,14 +165,26 @@ impl Core {
         let stream = pending.from.reliable();
         let nat = crate::nat::detect(&pending.request, source, !stream).behind_nat();
         for contact in &pending.sent {
+            if let ForwardContact::Binding { key, expires } = contact {
+                if *expires > 0 {
+                    self.watch
+                        .track(key.clone(), nat, stream, pending.upstream.clone(), now);
+                }
+            }
+        }
+        self.forget_removed(&pending.sent);
+    }
+
+    /// Stops watching the bindings a phone's REGISTER removes. The registrar dropped them as
+    /// the request arrived, so they stop counting (and being pinged) then, whatever the PBX
+    /// answers or if it never does.
+    fn forget_removed(&mut self, sent: &[ForwardContact]) {
+        for contact in sent {
             match contact {
                 ForwardContact::Binding { key, expires: 0 } => {
                     self.watch.forget(key);
                 }
-                ForwardContact::Binding { key, .. } => {
-                    self.watch
-                        .track(key.clone(), nat, stream, pending.upstream.clone(), now);
-                }
+                ForwardContact::Binding { .. } => {}
                 ForwardContact::RemoveAll => {
                     let registrar = &self.registrar;
                     self.watch.retain(|k| registrar.lookup(k).is_some());

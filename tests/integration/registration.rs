@@ -203,3 +203,62 @@ async fn nated_phones_get_keepalives_and_dead_ones_are_withdrawn() {
         1.0
     );
 }
+
+/// A NAT'd phone that unregisters stops counting as registered behind a NAT as soon as the
+/// SBC relays its removal, even when the PBX never answers it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unregistered_nated_phone_stops_counting_even_if_the_pbx_is_silent() {
+    let pbx = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let pbx_addr = pbx.local_addr().unwrap();
+    let sbc = harness::start_with_pbx("[sip]\nt1_ms = 50\n", &format!("udp:{pbx_addr}")).await;
+    let phone = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let register = |cseq: u32, expires: u32| {
+        format!(
+            "REGISTER sip:pbx.example.com SIP/2.0\r\n\
+             Via: SIP/2.0/UDP 10.0.1.3:5060;branch=z9hG4bK-un{cseq};rport\r\n\
+             Max-Forwards: 70\r\n\
+             From: <sip:1003@pbx.example.com>;tag=ph3\r\n\
+             To: <sip:1003@pbx.example.com>\r\n\
+             Call-ID: reg-3@phone\r\n\
+             CSeq: {cseq} REGISTER\r\n\
+             Contact: <sip:1003@10.0.1.3:5060>\r\n\
+             Expires: {expires}\r\n\
+             Content-Length: 0\r\n\r\n"
+        )
+    };
+    let sbc_addr = access(&sbc, Transport::Udp);
+    phone
+        .send_to(register(1, 3600).as_bytes(), sbc_addr)
+        .await
+        .unwrap();
+    registrar_answers_one(&pbx).await;
+    let (answer, _) = receive(&phone, Duration::from_secs(5)).await.expect("200");
+    assert_eq!(harness::status(answer.as_bytes()), Some(200), "{answer}");
+    let nated = || async {
+        harness::series(
+            &harness::scrape(sbc.metrics_addr).await,
+            "sbc_registrations_behind_nat",
+        )
+    };
+    assert_eq!(nated().await, 1.0);
+
+    // The removal reaches the PBX, which never answers it.
+    phone
+        .send_to(register(2, 0).as_bytes(), sbc_addr)
+        .await
+        .unwrap();
+    let (removal, _) = receive(&pbx, Duration::from_secs(5))
+        .await
+        .expect("the removal reaches the PBX");
+    assert!(
+        headers(&removal, "Contact")[0].ends_with(";expires=0"),
+        "{removal}"
+    );
+    assert_eq!(nated().await, 0.0);
+    assert_eq!(bindings(&sbc).await, 0.0);
+    // The phone hears the PBX's silence as a timeout; the count stays right.
+    let (answer, _) = receive(&phone, Duration::from_secs(10)).await.expect("504");
+    assert_eq!(harness::status(answer.as_bytes()), Some(504), "{answer}");
+    assert_eq!(nated().await, 0.0);
+    sbc.shutdown().await;
+}
