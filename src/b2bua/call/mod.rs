@@ -29,6 +29,7 @@ mod event;
 pub(crate) mod ids;
 mod indialog;
 mod plan;
+mod refusal;
 pub(crate) mod relay;
 mod setup;
 
@@ -41,12 +42,15 @@ mod tests_cancel;
 #[cfg(test)]
 mod tests_dialog;
 #[cfg(test)]
+mod tests_media;
+#[cfg(test)]
 mod tests_setup;
 
 pub use dialog::{Dialog, DialogError, cancel_for};
 pub use event::{Action, CallEvent, CallTimer, EndReason, Leg};
 pub use ids::{BRANCH_PREFIX, is_looped};
 pub use plan::{CallPlan, CallTimers, HeaderPolicy, LegIdentity, TIMER_C};
+pub use refusal::{MediaRefusal, RETRY_AFTER_SECS};
 pub use relay::{BodyContext, BodyTransform, map_final};
 pub(crate) use setup::a_dialog;
 
@@ -201,6 +205,21 @@ impl Cx<'_> {
     fn reject(&mut self, leg: Leg, tx: &TxKey, request: &Message, code: u16, tag: &[u8]) {
         let mut response = response_to(request, code, None, Some(tag));
         relay::stamp_agent(&mut response, &self.plan.user_agent);
+        self.respond(leg, tx, response);
+    }
+
+    /// Answers `request` on `leg` with the final response for a media `refusal` (status,
+    /// Warning with the SBC's host on that leg, Retry-After on 503).
+    fn refuse(
+        &mut self,
+        leg: Leg,
+        tx: &TxKey,
+        request: &Message,
+        refusal: MediaRefusal,
+        tag: &[u8],
+    ) {
+        let host = &local(self.plan, leg).host;
+        let response = refusal.response(request, tag, host, &self.plan.user_agent);
         self.respond(leg, tx, response);
     }
 
