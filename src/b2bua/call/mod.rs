@@ -14,7 +14,10 @@
 //! CANCEL in every race (§9.1, §9.2), BYE from either side (§15), re-INVITE and UPDATE both ways
 //! with glare answered 491 (§14.2, RFC 3311 §5.2), INFO, MESSAGE, OPTIONS, NOTIFY, and REFER
 //! when the plan allows it, loop detection (482) and Max-Forwards (483), Timer C (§16.6) and a
-//! no-answer timeout.
+//! no-answer timeout. A body the media seam refuses ([`MediaRefusal`]) is answered with 488 and
+//! a Warning or 503 with Retry-After toward the leg that sent it: an initial INVITE is never sent
+//! to B, a re-INVITE or UPDATE is not relayed and the session stays as it was (§14.2); a 2xx
+//! whose description cannot be anchored is ACKed and its dialog released with BYE.
 //!
 //! ```text
 //! Calling --1xx--> Early --2xx--> Confirmed --BYE--> Terminating --BYE answered--> Ended
