@@ -20,7 +20,7 @@
 use bytes::Bytes;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
-use tracing::{debug, warn};
+use tracing::{debug, info, warn};
 
 use crate::b2bua::call::{BodyContext, BodyTransform, Leg, MediaRefusal};
 use crate::media::srtp::{
@@ -125,13 +125,18 @@ pub(crate) fn transform(
     Some(Box::new(move |ctx: &BodyContext<'_>, body: Bytes| {
         media.body(ctx, body).inspect_err(|refusal| {
             metrics.media_refused(refusal.as_str());
-            warn!(
-                call = %media.legs.key,
-                leg = ?ctx.from,
-                status = refusal.status(),
-                reason = refusal.as_str(),
-                "media refused"
+            let (call, leg, status, reason) = (
+                &media.legs.key,
+                ctx.from,
+                refusal.status(),
+                refusal.as_str(),
             );
+            // A peer's unusable offer is its business; the SBC running out of media is ours.
+            if status == 488 {
+                info!(%call, ?leg, status, reason, "media refused");
+            } else {
+                warn!(%call, ?leg, status, reason, "media refused");
+            }
         })
     }))
 }
