@@ -505,20 +505,31 @@ fn media_plan(
     }
 }
 
-/// The SRTP contexts for `negotiated`, unless the same keys already run (then they are kept,
-/// with their rollover counters and replay windows).
+/// The SRTP contexts for `negotiated`: kept when the same keys already run, re-keyed in place
+/// when some key changed (a direction whose key stayed keeps its rollover counter and replay
+/// window), installed when the leg had none.
 fn install(
     running: &mut Option<Negotiated>,
     negotiated: Negotiated,
 ) -> Result<TransformSpec, &'static str> {
-    if let Some(current) = running {
-        if current.local.same_as(&negotiated.local) && current.remote.same_as(&negotiated.remote) {
-            return Ok(TransformSpec::Keep);
-        }
+    let previous = running.as_ref();
+    if previous.is_some_and(|current| {
+        current.local.same_as(&negotiated.local) && current.remote.same_as(&negotiated.remote)
+    }) {
+        return Ok(TransformSpec::Keep);
     }
     let session = SrtpSession::from_negotiated(&negotiated).map_err(|_| "SRTP context")?;
+    let fresh = Box::new(SrtpLeg::new(session));
+    let spec = if previous.is_some() {
+        TransformSpec::Rekey {
+            keys: Box::new(negotiated.clone()),
+            fresh,
+        }
+    } else {
+        TransformSpec::Install(fresh)
+    };
     *running = Some(negotiated);
-    Ok(TransformSpec::Install(Box::new(SrtpLeg::new(session))))
+    Ok(spec)
 }
 
 /// An `a=crypto` value (it carries a key: it goes into SDP only, never into a log).

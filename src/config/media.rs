@@ -17,7 +17,8 @@ pub struct RelayFile {
     pub inactivity_timeout_secs: Option<i64>,
     /// Seconds a released port pair waits before it is reused. Default: 30.
     pub port_quarantine_secs: Option<i64>,
-    /// Threads forwarding media, apart from the signaling threads. Default: 1.
+    /// Threads forwarding media, apart from the signaling threads; 0: one per CPU core.
+    /// Default: 0.
     pub relay_threads: Option<i64>,
     /// Receive and send buffer asked for per relay socket, bytes. Default: 262144.
     pub socket_buffer_bytes: Option<i64>,
@@ -29,8 +30,8 @@ pub const DEFAULT_LATCH_WINDOW: Duration = Duration::from_secs(3);
 pub const DEFAULT_INACTIVITY_TIMEOUT: Duration = Duration::from_secs(60);
 /// Default `[media] port_quarantine_secs`.
 pub const DEFAULT_PORT_QUARANTINE: Duration = Duration::from_secs(30);
-/// Default `[media] relay_threads`.
-pub const DEFAULT_RELAY_THREADS: usize = 1;
+/// Default `[media] relay_threads`: one relay thread per CPU core.
+pub const DEFAULT_RELAY_THREADS: usize = 0;
 /// Default `[media] socket_buffer_bytes`.
 pub const DEFAULT_SOCKET_BUFFER_BYTES: usize = 256 * 1024;
 
@@ -45,7 +46,7 @@ pub struct RelayConfig {
     pub inactivity_timeout: Duration,
     /// How long a released port pair is kept out of use. Default: [`DEFAULT_PORT_QUARANTINE`].
     pub port_quarantine: Duration,
-    /// Dedicated relay threads. Default: [`DEFAULT_RELAY_THREADS`].
+    /// Dedicated relay threads, 0 for one per CPU core. Default: [`DEFAULT_RELAY_THREADS`].
     pub relay_threads: usize,
     /// Socket buffer requested per relay socket. Default: [`DEFAULT_SOCKET_BUFFER_BYTES`].
     pub socket_buffer_bytes: usize,

@@ -319,7 +319,7 @@ impl MediaControl {
             let moved = matches!(change, LineChange::Remote { moved: true });
             let secure = match &spec.transform {
                 super::TransformSpec::Plain => Some(false),
-                super::TransformSpec::Install(_) => Some(true),
+                super::TransformSpec::Install(_) | super::TransformSpec::Rekey { .. } => Some(true),
                 super::TransformSpec::Keep => None,
             };
             let command = Command::Remote {

@@ -82,7 +82,7 @@ pub struct RelaySettings {
     pub inactivity_timeout: Duration,
     /// How long released port pairs rest.
     pub port_quarantine: Duration,
-    /// Dedicated relay threads.
+    /// Dedicated relay threads; 0 starts one per CPU core.
     pub relay_threads: usize,
     /// Socket buffer requested per relay socket.
     pub socket_buffer_bytes: usize,

@@ -8,7 +8,7 @@
 
 use std::fmt;
 
-use super::srtp::{SrtpError, SrtpTransform};
+use super::srtp::{Negotiated, SrtpError, SrtpTransform};
 use super::transform::{PacketTransform, TransformDrop};
 
 /// One of [`SrtpTransform`]'s operations.
@@ -76,6 +76,10 @@ impl<T: SrtpTransform + Send> PacketTransform for SrtpLeg<T> {
 
     fn authenticates(&self) -> bool {
         true
+    }
+
+    fn rekey(&mut self, keys: &Negotiated) -> bool {
+        self.inner.rekey(&keys.local, &keys.remote).is_ok()
     }
 }
 

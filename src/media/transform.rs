@@ -11,6 +11,8 @@
 
 use std::fmt;
 
+use super::srtp::Negotiated;
+
 /// Why a transform refused a packet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TransformDrop {
@@ -57,6 +59,13 @@ pub trait PacketTransform: Send + fmt::Debug {
     /// Whether an accepted inbound packet was authenticated (true for SRTP). The latch only
     /// lets authenticated packets learn a source on legs that require it.
     fn authenticates(&self) -> bool;
+    /// Takes the keys of a new offer/answer exchange in place, keeping the state of each
+    /// direction whose key did not change. False when this transform cannot (another kind of
+    /// transform, or keys it cannot use): the caller then installs a fresh one.
+    fn rekey(&mut self, keys: &Negotiated) -> bool {
+        let _ = keys;
+        false
+    }
 }
 
 /// How a media description sets the transform of its leg.
@@ -70,4 +79,14 @@ pub enum TransformSpec {
     Keep,
     /// Install this transform, replacing any previous one.
     Install(Box<dyn PacketTransform>),
+    /// New SDES keys on a leg that runs SRTP: the running transform takes them in place, so a
+    /// direction whose key stayed the same keeps its rollover counter and replay window (a
+    /// re-INVITE that changes only one side's key); `fresh` (built from the same keys) replaces
+    /// it when it cannot.
+    Rekey {
+        /// The keys now agreed on this leg.
+        keys: Box<Negotiated>,
+        /// The transform to install when the running one cannot take the keys.
+        fresh: Box<dyn PacketTransform>,
+    },
 }

@@ -444,7 +444,7 @@ async fn an_srtp_leg_interworks_with_a_plain_leg_and_forgeries_never_latch() {
     let plain = rtp(0xa, 1, b"secret voice");
     phone.protect_rtp(&plain, &mut wire).unwrap();
     a.rtp.send_to(&wire, to_a.rtp()).await.unwrap();
-    assert_eq!(recv(&b.rtp).await, (plain, to_b.rtp()));
+    assert_eq!(recv(&b.rtp).await, (plain.clone(), to_b.rtp()));
     let reply = rtp(0xb, 1, b"plain voice");
     b.rtp.send_to(&reply, to_b.rtp()).await.unwrap();
     let (protected, _) = recv(&a.rtp).await;
@@ -459,4 +459,94 @@ async fn an_srtp_leg_interworks_with_a_plain_leg_and_forgeries_never_latch() {
     })
     .await;
     assert!(nothing_queued(&b.rtp));
+    // Bytes are counted as they crossed the wire: protected on A's leg, plain on B's.
+    let [leg_a, leg_b] = control.query("srtp").unwrap().lines[0].clone().unwrap();
+    assert_eq!(
+        (leg_a.bytes_in, leg_a.bytes_out),
+        (wire.len() as u64, protected.len() as u64)
+    );
+    assert_eq!(
+        (leg_b.bytes_in, leg_b.bytes_out),
+        (reply.len() as u64, plain.len() as u64)
+    );
+}
+
+#[tokio::test]
+async fn a_re_offer_that_changes_one_key_keeps_the_other_directions_context() {
+    use sbc::media::srtp::{CryptoSuite, Negotiated, SrtpKey, SrtpSession, SrtpTransform};
+    use sbc::media::{SrtpLeg, TransformSpec};
+
+    let (control, _events, _) = relay(21700, 4, RelaySettings::default());
+    let (a, b) = (Phone::new().await, Phone::new().await);
+    let suite = CryptoSuite::AesCm128HmacSha1_80;
+    let phone_key = SrtpKey::generate(suite).unwrap();
+    let relay_key = SrtpKey::generate(suite).unwrap();
+    let mut phone = SrtpSession::new(&phone_key, &relay_key).unwrap();
+    let mut offer = a.description(false);
+    let session = SrtpSession::new(&relay_key, &phone_key).unwrap();
+    offer.media[0].transform = TransformSpec::Install(Box::new(SrtpLeg::new(session)));
+    let to_b = control
+        .offer("rekey", "access", "core", Leg::A, offer)
+        .unwrap()[0]
+        .unwrap();
+    let to_a = control
+        .answer("rekey", Leg::B, b.description(false))
+        .unwrap()[0]
+        .unwrap();
+
+    let mut sent = Vec::new();
+    for seq in 1..=3u16 {
+        let mut wire = Vec::new();
+        phone
+            .protect_rtp(&rtp(0xa, seq, b"voice"), &mut wire)
+            .unwrap();
+        a.rtp.send_to(&wire, to_a.rtp()).await.unwrap();
+        assert_eq!(recv(&b.rtp).await.0, rtp(0xa, seq, b"voice"));
+        sent.push(wire);
+    }
+
+    // A re-offer from A keeps the phone's key; the SBC's key toward A changes.
+    let new_relay_key = SrtpKey::generate(suite).unwrap();
+    let keys = Negotiated {
+        tag: 1,
+        local: new_relay_key.clone(),
+        remote: phone_key.clone(),
+    };
+    let fresh = SrtpSession::new(&keys.local, &keys.remote).unwrap();
+    let mut reoffer = a.description(false);
+    reoffer.media[0].transform = TransformSpec::Rekey {
+        keys: Box::new(keys),
+        fresh: Box::new(SrtpLeg::new(fresh)),
+    };
+    control.update("rekey", Leg::A, reoffer).unwrap();
+    control
+        .answer("rekey", Leg::B, b.description(false))
+        .unwrap();
+
+    // The receiving context was kept: a replay of a packet from before the re-offer is still
+    // refused (a fresh context would have taken it), and the next packet flows.
+    a.rtp.send_to(&sent[0], to_a.rtp()).await.unwrap();
+    until("the replay counted", || {
+        drops(&control, "rekey", Leg::A, MediaDrop::Replay) == 1
+    })
+    .await;
+    let mut wire = Vec::new();
+    phone
+        .protect_rtp(&rtp(0xa, 4, b"voice"), &mut wire)
+        .unwrap();
+    a.rtp.send_to(&wire, to_a.rtp()).await.unwrap();
+    assert_eq!(recv(&b.rtp).await.0, rtp(0xa, 4, b"voice"));
+    assert!(nothing_queued(&b.rtp));
+
+    // What goes to A is now protected with the new key.
+    b.rtp
+        .send_to(&rtp(0xb, 1, b"reply"), to_b.rtp())
+        .await
+        .unwrap();
+    let (protected, _) = recv(&a.rtp).await;
+    let mut out = Vec::new();
+    assert!(phone.unprotect_rtp(&protected, &mut out).is_err());
+    let mut updated = SrtpSession::new(&phone_key, &new_relay_key).unwrap();
+    updated.unprotect_rtp(&protected, &mut out).unwrap();
+    assert_eq!(out, rtp(0xb, 1, b"reply"));
 }

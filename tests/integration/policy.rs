@@ -14,16 +14,46 @@ use ua::{Caller, Pbx};
 
 const WAIT: Duration = Duration::from_secs(5);
 
-/// A fresh directory under the system temp dir.
-fn temp_dir(name: &str) -> PathBuf {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "sbc-policy-{}-{}-{name}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A fresh directory under the system temp dir, removed with its contents on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> TempDir {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "sbc-policy-{}-{}-{name}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+}
+
+impl std::ops::Deref for TempDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The security-event log: a file in a directory of its own (removed on drop).
+struct Events {
+    path: PathBuf,
+    _dir: TempDir,
+}
+
+impl std::ops::Deref for Events {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.path
+    }
 }
 
 /// Writes `policy.toml` the way editors and config maps do: a new file renamed over the old.
@@ -35,9 +65,13 @@ fn write_policy(dir: &Path, text: &str) {
 
 /// An SBC whose policy directory holds `policy` (plus the shipped scanner list), with its
 /// security events in `events.jsonl` of a directory of its own, and the PBX at `pbx`.
-async fn start(policy: &str, pbx: &str) -> (Running, PathBuf, PathBuf) {
-    let dir = temp_dir("dir");
-    let events = temp_dir("log").join("events.jsonl");
+async fn start(policy: &str, pbx: &str) -> (Running, TempDir, Events) {
+    let dir = TempDir::new("dir");
+    let log = TempDir::new("log");
+    let events = Events {
+        path: log.join("events.jsonl"),
+        _dir: log,
+    };
     std::fs::copy(
         repo().join("policies/scanners.txt"),
         dir.join("scanners.txt"),

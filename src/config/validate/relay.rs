@@ -39,7 +39,7 @@ pub(super) fn validate(ctx: &mut Ctx<'_>, file: &RelayFile) -> RelayConfig {
     let threads = get(
         file.relay_threads,
         d.relay_threads as u64,
-        1,
+        0,
         256,
         "relay_threads",
     );
@@ -73,8 +73,8 @@ mod tests {
             ),
             Case::new(
                 "zero threads",
-                "[media]\nrelay_threads = 0\n",
-                &["media.relay_threads: 0 is out of range 1..=256"],
+                "[media]\nrelay_threads = 257\n",
+                &["media.relay_threads: 257 is out of range 0..=256"],
             ),
             Case::new(
                 "too short a latch window and no inactivity timeout",

@@ -27,11 +27,15 @@ pub(crate) struct Workers {
 }
 
 impl Workers {
-    /// Starts `count` (at least one) relay threads.
+    /// Starts `count` relay threads, or one per CPU core the process may use when `count` is 0.
     pub(crate) fn start(count: usize) -> io::Result<Self> {
-        let mut handles = Vec::with_capacity(count.max(1));
-        let mut stop = Vec::with_capacity(count.max(1));
-        for index in 0..count.max(1) {
+        let count = match count {
+            0 => std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
+            n => n,
+        };
+        let mut handles = Vec::with_capacity(count);
+        let mut stop = Vec::with_capacity(count);
+        for index in 0..count {
             let (handle_tx, handle_rx) = std::sync::mpsc::sync_channel(1);
             let (stop_tx, stop_rx) = oneshot::channel::<()>();
             std::thread::Builder::new()
@@ -100,6 +104,13 @@ pub(crate) fn bind(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn zero_relay_threads_means_one_per_core() {
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        assert_eq!(Workers::start(0).unwrap().handles.len(), cores);
+        assert_eq!(Workers::start(3).unwrap().handles.len(), 3);
+    }
 
     #[test]
     fn relay_sockets_are_non_blocking_and_marked() {

@@ -158,9 +158,23 @@ pub(crate) async fn run(setup: PairSetup) {
         metrics,
     };
     let mut buf = vec![0u8; BUF_LEN];
-    let far = tokio::time::Instant::from_std(clock() + Duration::from_secs(86_400 * 365));
+    // One timer per line, re-armed only when it fires or the deadline comes earlier: every
+    // packet moves the deadline later, and re-registering a timer per packet would cost more
+    // than the packet itself. A timer that fires early finds the line active and re-arms.
+    let timer = tokio::time::sleep_until(tokio::time::Instant::from_std(clock()));
+    tokio::pin!(timer);
+    let mut armed: Option<Instant> = None;
     loop {
-        let deadline = pair.deadline().map(tokio::time::Instant::from_std);
+        match pair.deadline() {
+            Some(deadline) if armed.is_none_or(|at| at > deadline) => {
+                timer
+                    .as_mut()
+                    .reset(tokio::time::Instant::from_std(deadline));
+                armed = Some(deadline);
+            }
+            Some(_) => {}
+            None => armed = None,
+        }
         tokio::select! {
             // Commands first: what signaling decided before a packet arrived applies to it.
             biased;
@@ -172,7 +186,8 @@ pub(crate) async fn run(setup: PairSetup) {
             Ok(()) = sockets[0][RTCP].readable() => pair.drain(&sockets, 0, RTCP, &mut buf),
             Ok(()) = sockets[1][RTP].readable() => pair.drain(&sockets, 1, RTP, &mut buf),
             Ok(()) = sockets[1][RTCP].readable() => pair.drain(&sockets, 1, RTCP, &mut buf),
-            () = tokio::time::sleep_until(deadline.unwrap_or(far)), if deadline.is_some() => {
+            () = &mut timer, if armed.is_some() => {
+                armed = None;
                 pair.inactive(clock());
             }
         }
@@ -198,6 +213,12 @@ impl Pair {
                     TransformSpec::Plain => side.transform = None,
                     TransformSpec::Keep => {}
                     TransformSpec::Install(t) => side.transform = Some(t),
+                    TransformSpec::Rekey { keys, fresh } => {
+                        let kept = side.transform.as_mut().is_some_and(|t| t.rekey(&keys));
+                        if !kept {
+                            side.transform = Some(fresh);
+                        }
+                    }
                 }
                 let auth = side.transform.as_ref().is_some_and(|t| t.authenticates());
                 side.rtp_latch.set_require_auth(auth);
@@ -347,9 +368,10 @@ impl Pair {
                 }
             }
         }
-        from.stats.received(buf.len(), now);
+        // Bytes as they crossed the wire (SRTP: protected), like the bytes sent.
+        from.stats.received(len, now);
         from.counters.packets_in.inc();
-        from.counters.bytes_in.inc_by(buf.len() as u64);
+        from.counters.bytes_in.inc_by(len as u64);
         self.last_activity = now;
         self.reported = false;
 

@@ -111,4 +111,12 @@ pub trait SrtpTransform: Send {
     /// # Errors
     /// See [`SrtpError`].
     fn unprotect_rtcp(&mut self, packet: &[u8], out: &mut Vec<u8>) -> Result<(), SrtpError>;
+
+    /// Applies the keys of a new offer/answer exchange in place, keeping each direction whose
+    /// key did not change (its rollover counter, index and replay window continue). On error
+    /// nothing changed.
+    ///
+    /// # Errors
+    /// See [`SrtpError`].
+    fn rekey(&mut self, local: &SrtpKey, remote: &SrtpKey) -> Result<Rekeyed, SrtpError>;
 }

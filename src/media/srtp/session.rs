@@ -102,4 +102,8 @@ impl SrtpTransform for SrtpSession {
     fn unprotect_rtcp(&mut self, packet: &[u8], out: &mut Vec<u8>) -> Result<(), SrtpError> {
         self.receiver.unprotect_rtcp(packet, out)
     }
+
+    fn rekey(&mut self, local: &SrtpKey, remote: &SrtpKey) -> Result<Rekeyed, SrtpError> {
+        SrtpSession::rekey(self, local, remote)
+    }
 }
