@@ -8,21 +8,30 @@
 //! answer first seen in a provisional response (early media) may come again in the 2xx: it is
 //! applied again (an unchanged description changes nothing). A line the relay cannot carry
 //! (not RTP, DTLS-SRTP, or an SRTP policy that cannot be met) is rejected with port 0 on both
-//! legs, the RFC 3264 §6 way; what cannot be parsed or anchored leaves an empty body, never the
-//! far end's addresses.
+//! legs, the RFC 3264 §6 way, as long as some line is carried.
+//!
+//! When none is — every active line is DTLS-SRTP or not RTP, fails the leg's SRTP policy, or
+//! the SDP does not parse — or the relay has no ports or cannot bind, the body is refused with
+//! a [`MediaRefusal`] (488 with Warning, 503 with Retry-After, 500), never sent on with port-0
+//! lines or empty, and the call's media state is left exactly as it was before that body.
+//! Lines the offerer itself disabled (port 0) are not refusals. Each refusal is counted in
+//! `sbc_media_refused_total{reason}` and logged without addresses or keys.
 
 use bytes::Bytes;
 use std::net::{IpAddr, SocketAddr};
-use tracing::{debug, warn};
+use std::sync::Arc;
+use tracing::{debug, info, warn};
 
-use crate::b2bua::call::{BodyContext, BodyTransform, Leg};
+use crate::b2bua::call::{BodyContext, BodyTransform, Leg, MediaRefusal};
 use crate::media::srtp::{
     CryptoAttribute, CryptoSuite, Negotiated, SrtpDecision, SrtpMode, SrtpSession, accept_answer,
     answer_offer, decide_answer, decide_offer, make_offer, offer_shape,
 };
 use crate::media::{
-    Description, MediaControl, MediaDirection, MediaSpec, RelayAddress, SrtpLeg, TransformSpec,
+    Description, MediaControl, MediaDirection, MediaError, MediaSpec, RelayAddress, SrtpLeg,
+    TransformSpec,
 };
+use crate::metrics::Metrics;
 use crate::sdp::{
     CryptoPlan, Direction, MediaPlan, MediaSection, MuxPlan, OriginState, ProfilePlan, RewritePlan,
     RtcpPlan, Sdp, SdpLimits,
@@ -62,7 +71,7 @@ struct LineKeys {
 }
 
 /// An offer waiting for its answer: who made it and what each line became on its leg.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Pending {
     from: Leg,
     lines: Vec<OfferedLine>,
@@ -93,8 +102,13 @@ pub(crate) struct CallMedia {
     early: Option<Pending>,
 }
 
-/// The body transform of a call whose media `control` anchors.
-pub(crate) fn transform(control: MediaControl, legs: MediaLegs) -> Option<BodyTransform> {
+/// The body transform of a call whose media `control` anchors; refusals are counted in
+/// `metrics`.
+pub(crate) fn transform(
+    control: MediaControl,
+    legs: MediaLegs,
+    metrics: Arc<Metrics>,
+) -> Option<BodyTransform> {
     let origin = |leg: usize| {
         let session = u64::from_be_bytes(crate::b2bua::random::bytes());
         OriginState::new("sbc", session >> 1, 1).map_err(|e| warn!(error = %e, leg, "origin"))
@@ -109,53 +123,116 @@ pub(crate) fn transform(control: MediaControl, legs: MediaLegs) -> Option<BodyTr
         early: None,
     };
     Some(Box::new(move |ctx: &BodyContext<'_>, body: Bytes| {
-        media.body(ctx, body)
+        media.body(ctx, body).inspect_err(|refusal| {
+            metrics.media_refused(refusal.as_str());
+            let (call, leg, status, reason) = (
+                &media.legs.key,
+                ctx.from,
+                refusal.status(),
+                refusal.as_str(),
+            );
+            // A peer's unusable offer is its business; the SBC running out of media is ours.
+            if status == 488 {
+                info!(%call, ?leg, status, reason, "media refused");
+            } else {
+                warn!(%call, ?leg, status, reason, "media refused");
+            }
+        })
     }))
 }
 
+/// How much a line's refusal reason says: the most telling one answers a body none of whose
+/// lines can be carried.
+fn rank(refusal: MediaRefusal) -> u8 {
+    match refusal {
+        MediaRefusal::SrtpPolicy => 3,
+        MediaRefusal::Transport => 2,
+        _ => 1,
+    }
+}
+
+/// Keeps the more telling of two line refusals.
+fn worst(current: Option<MediaRefusal>, line: Option<MediaRefusal>) -> Option<MediaRefusal> {
+    match (current, line) {
+        (Some(c), Some(l)) if rank(l) > rank(c) => Some(l),
+        (None, l) => l,
+        (c, _) => c,
+    }
+}
+
+/// The refusal for a relay error.
+fn relay_refusal(error: &MediaError) -> MediaRefusal {
+    match error {
+        MediaError::Exhausted { .. } => MediaRefusal::Exhausted,
+        MediaError::Bind { .. } | MediaError::Busy => MediaRefusal::Unavailable,
+        MediaError::UnknownRealm(_) | MediaError::UnknownCall => MediaRefusal::Internal,
+    }
+}
+
 impl CallMedia {
-    fn body(&mut self, ctx: &BodyContext<'_>, body: Bytes) -> Bytes {
+    /// One body: its rewritten form, or the refusal (the media state then unchanged).
+    fn body(&mut self, ctx: &BodyContext<'_>, body: Bytes) -> Result<Bytes, MediaRefusal> {
+        use crate::sip::method::Method;
+        // Methods that carry offers and answers (RFC 3261 §13, RFC 3262, RFC 3311): a body
+        // the relay cannot see into is refused there, and withheld on any other method.
+        let negotiates = matches!(
+            ctx.method,
+            Method::Invite | Method::Ack | Method::Prack | Method::Update
+        );
+        let refuse = |refusal| {
+            if negotiates {
+                Err(refusal)
+            } else {
+                Ok(Bytes::new())
+            }
+        };
         let content_type = ctx.content_type.map(|ct| ct.to_ascii_lowercase());
         match content_type.as_deref() {
             // A multipart body may carry SDP the relay cannot see into: never let it through.
-            Some(ct) if ct.starts_with(b"multipart/") => return Bytes::new(),
-            Some(ct) if !ct.starts_with(b"application/sdp") => return body,
+            Some(ct) if ct.starts_with(b"multipart/") => return refuse(MediaRefusal::Multipart),
+            Some(ct) if !ct.starts_with(b"application/sdp") => return Ok(body),
             _ => {}
         }
         let sdp = match Sdp::parse(body, &SdpLimits::DEFAULT) {
             Ok(sdp) => sdp,
             Err(e) => {
-                debug!(call = %self.legs.key, error = %e, "SDP not parsed; body withheld");
-                return Bytes::new();
+                debug!(call = %self.legs.key, error = %e, "SDP not parsed");
+                return refuse(MediaRefusal::BadSdp);
             }
         };
+        let saved = (self.keys.clone(), self.pending.clone(), self.early.clone());
+        let result = self.negotiate(ctx, &sdp);
+        if result.is_err() {
+            (self.keys, self.pending, self.early) = saved;
+        }
+        result
+    }
+
+    /// The offer or answer `sdp` from `ctx.from`.
+    fn negotiate(&mut self, ctx: &BodyContext<'_>, sdp: &Sdp) -> Result<Bytes, MediaRefusal> {
         let provisional = ctx.status.is_some_and(|s| s < 200);
-        let result = match (self.pending.take(), self.early.take()) {
+        match (self.pending.take(), self.early.take()) {
             (Some(offer), _) if offer.from != ctx.from => {
-                let out = self.answer(ctx.from, &sdp, &offer);
+                let out = self.answer(ctx.from, sdp, &offer);
                 if provisional {
                     self.early = Some(offer);
                 }
                 out
             }
             (None, Some(offer)) if ctx.status.is_some() && offer.from != ctx.from => {
-                let out = self.answer(ctx.from, &sdp, &offer);
+                let out = self.answer(ctx.from, sdp, &offer);
                 if provisional {
                     self.early = Some(offer);
                 }
                 out
             }
-            _ => self.offer(ctx.from, &sdp),
-        };
-        result.unwrap_or_else(|reason| {
-            warn!(call = %self.legs.key, reason, "media not anchored; body withheld");
-            Bytes::new()
-        })
+            _ => self.offer(ctx.from, sdp),
+        }
     }
 
     /// An offer from `from`: SRTP decided on the offerer's leg, ports allocated, the offer
     /// rewritten toward the other leg.
-    fn offer(&mut self, from: Leg, sdp: &Sdp) -> Result<Bytes, &'static str> {
+    fn offer(&mut self, from: Leg, sdp: &Sdp) -> Result<Bytes, MediaRefusal> {
         let to = from.other();
         let (f, t) = (from.index(), to.index());
         let sections = sdp.media();
@@ -166,6 +243,7 @@ impl CallMedia {
         let (answerer_secure, with_crypto) = offer_shape(self.legs.srtp[t]);
         let mut lines = Vec::with_capacity(sections.len());
         let mut specs = Vec::with_capacity(sections.len());
+        let mut refused = None;
         for (i, section) in sections.iter().enumerate() {
             let mut spec = spec_of(section);
             let usable = spec.remote.is_some() && rtp_profile(section);
@@ -174,11 +252,19 @@ impl CallMedia {
                 None
             } else {
                 answer_offer(offered.iter().map(|v| v.as_ref()), &CryptoSuite::ALL)
-                    .map_err(|_| "random source failed")?
+                    .map_err(|_| MediaRefusal::Internal)?
             };
             let secure = section.proto().is_secure();
             let decision = decide_offer(self.legs.srtp[f], secure, answer.is_some());
             let carried = usable && decision != SrtpDecision::Reject;
+            // A line the offerer disabled (port 0) is no refusal of ours.
+            let line_refusal = match (section.port() != 0, carried) {
+                (false, _) | (true, true) => None,
+                _ if !rtp_profile(section) => Some(MediaRefusal::Transport),
+                _ if spec.remote.is_none() => Some(MediaRefusal::BadSdp),
+                _ => Some(MediaRefusal::SrtpPolicy),
+            };
+            refused = worst(refused, line_refusal);
             let keys = &mut self.keys[f][i];
             spec.transform = match (carried, decision, answer) {
                 (true, SrtpDecision::Srtp, Some((negotiated, line))) => {
@@ -195,7 +281,8 @@ impl CallMedia {
                         }
                         _ => {
                             keys.answered = Some(line);
-                            install(&mut keys.running, negotiated)?
+                            install(&mut keys.running, negotiated)
+                                .map_err(|_| MediaRefusal::Internal)?
                         }
                     }
                 }
@@ -209,7 +296,7 @@ impl CallMedia {
                 spec.remote = None;
             }
             if carried && with_crypto && self.keys[t][i].offered.is_none() {
-                let offer = make_offer(&OFFERED_SUITES).map_err(|_| "random source failed")?;
+                let offer = make_offer(&OFFERED_SUITES).map_err(|_| MediaRefusal::Internal)?;
                 self.keys[t][i].offered = Some(offer);
             }
             lines.push(OfferedLine {
@@ -220,6 +307,9 @@ impl CallMedia {
             });
             specs.push(spec);
         }
+        if let (Some(refusal), false) = (refused, lines.iter().any(|l| l.carried)) {
+            return Err(refusal);
+        }
         let description = Description {
             signaling_ip: self.legs.signaling_ip[f],
             media: specs,
@@ -229,8 +319,8 @@ impl CallMedia {
             .control
             .offer(&self.legs.key, realm_a, realm_b, from, description)
             .map_err(|e| {
-                debug!(error = %e, "relay refused the offer");
-                "relay refused the offer"
+                debug!(call = %self.legs.key, error = %e, "relay refused the offer");
+                relay_refusal(&e)
             })?;
         let plans = lines
             .iter()
@@ -257,15 +347,17 @@ impl CallMedia {
     }
 
     /// The answer from `from` to `offer`, made by the other leg.
-    fn answer(&mut self, from: Leg, sdp: &Sdp, offer: &Pending) -> Result<Bytes, &'static str> {
+    fn answer(&mut self, from: Leg, sdp: &Sdp, offer: &Pending) -> Result<Bytes, MediaRefusal> {
         let to = from.other();
         let (f, t) = (from.index(), to.index());
         let sections = sdp.media();
         if sections.len() != offer.lines.len() {
-            return Err("answer and offer differ in media lines");
+            debug!(call = %self.legs.key, "answer and offer differ in media lines");
+            return Err(MediaRefusal::BadSdp);
         }
         let mut specs = Vec::with_capacity(sections.len());
         let mut carried = Vec::with_capacity(sections.len());
+        let mut refused = None;
         for (i, (section, line)) in sections.iter().zip(&offer.lines).enumerate() {
             let mut spec = spec_of(section);
             let keys = &mut self.keys[f][i];
@@ -276,9 +368,16 @@ impl CallMedia {
                 .and_then(|o| accept_answer(o, answered.iter().map(|v| v.as_ref())).ok());
             let decision = decide_answer(self.legs.srtp[f], agreed.is_some());
             let ok = line.carried && spec.remote.is_some() && decision != SrtpDecision::Reject;
+            // A line the answerer rejected (port 0) is no refusal of ours.
+            let line_refusal = match (line.carried && section.port() != 0, ok) {
+                (false, _) | (true, true) => None,
+                _ if spec.remote.is_none() => Some(MediaRefusal::BadSdp),
+                _ => Some(MediaRefusal::SrtpPolicy),
+            };
+            refused = worst(refused, line_refusal);
             spec.transform = match (ok, decision, agreed) {
                 (true, SrtpDecision::Srtp, Some(negotiated)) => {
-                    install(&mut keys.running, negotiated)?
+                    install(&mut keys.running, negotiated).map_err(|_| MediaRefusal::Internal)?
                 }
                 _ => {
                     keys.running = None;
@@ -291,6 +390,9 @@ impl CallMedia {
             carried.push(ok);
             specs.push(spec);
         }
+        if let (Some(refusal), false) = (refused, carried.iter().any(|ok| *ok)) {
+            return Err(refusal);
+        }
         let description = Description {
             signaling_ip: self.legs.signaling_ip[f],
             media: specs,
@@ -299,8 +401,8 @@ impl CallMedia {
             .control
             .answer(&self.legs.key, from, description)
             .map_err(|e| {
-                debug!(error = %e, "relay refused the answer");
-                "relay refused the answer"
+                debug!(call = %self.legs.key, error = %e, "relay refused the answer");
+                relay_refusal(&e)
             })?;
         let plans = offer
             .lines
@@ -338,14 +440,14 @@ impl CallMedia {
         sdp: &Sdp,
         to: Leg,
         media: Vec<MediaPlan>,
-    ) -> Result<Bytes, &'static str> {
+    ) -> Result<Bytes, MediaRefusal> {
         let plan = RewritePlan {
             address: self.legs.sdp_ip[to.index()],
             strip_ice: true,
             media,
         };
         sdp.rewrite(&plan, &mut self.origins[to.index()])
-            .map_err(|_| "SDP not rewritten")
+            .map_err(|_| MediaRefusal::Internal)
     }
 }
 
@@ -467,7 +569,7 @@ impl crate::b2bua::task::Core {
             sdp_ip: [realm_a.media.sdp_address(), realm_b.media.sdp_address()],
             signaling_ip: [Some(a.remote.ip()), Some(b.remote.ip())],
         };
-        transform(control, legs)
+        transform(control, legs, self.metrics.clone())
     }
 
     /// Releases call `id`'s media (ports into quarantine, relay tasks stopped).
@@ -519,3 +621,7 @@ pub(crate) fn media_record(stats: &crate::media::CallStats) -> crate::b2bua::cdr
         callee: leg(1),
     }
 }
+
+#[cfg(test)]
+#[path = "media_tests.rs"]
+mod tests;

@@ -14,6 +14,7 @@ pub mod media;
 pub mod names;
 pub mod ops;
 pub mod policy;
+pub mod refused;
 pub mod signaling;
 
 use prometheus_client::metrics::counter::Counter;
@@ -76,6 +77,7 @@ pub struct Metrics {
     ops: ops::OpsMetrics,
     signaling: signaling::SignalingFamilies,
     media: media::MediaMetrics,
+    media_refused: refused::RefusedMetrics,
 }
 
 /// Buckets of `sbc_call_setup_seconds`: 10 ms to about 164 s.
@@ -226,6 +228,7 @@ impl Metrics {
             ops: ops::OpsMetrics::register(&mut r),
             signaling: signaling::SignalingFamilies::register(&mut r),
             media: media::MediaMetrics::register(&mut r),
+            media_refused: refused::RefusedMetrics::register(&mut r),
             registry: r,
         }
         .with_known_series()
@@ -363,6 +366,11 @@ impl Metrics {
     /// The media relay's families.
     pub fn media(&self) -> &media::MediaMetrics {
         &self.media
+    }
+
+    /// Counts media refused at the anchoring seam; `reason` is a bounded, static word.
+    pub fn media_refused(&self, reason: &'static str) {
+        self.media_refused.refused(reason);
     }
 
     /// The registry, for encoders other than [`Metrics::encode`].

@@ -157,6 +157,11 @@ pub const MEDIA_LATCH_EVENTS: &str = "sbc_media_latch_events";
 /// flowed for the inactivity timeout.
 pub const MEDIA_INACTIVITY_TIMEOUTS: &str = "sbc_media_inactivity_timeouts";
 
+/// Counter `sbc_media_refused_total{reason}`: offers and answers refused because no line could
+/// be anchored (`transport`, `srtp_policy`, `bad_sdp`, `multipart`: 488) or the relay had no
+/// resources (`ports_exhausted`, `relay_unavailable`: 503; `internal`: 500).
+pub const MEDIA_REFUSED: &str = "sbc_media_refused";
+
 /// Every name above, for tests and documentation tooling.
 pub const ALL: &[&str] = &[
     SIP_REQUESTS,
@@ -204,6 +209,7 @@ pub const ALL: &[&str] = &[
     MEDIA_PORT_PAIRS,
     MEDIA_LATCH_EVENTS,
     MEDIA_INACTIVITY_TIMEOUTS,
+    MEDIA_REFUSED,
 ];
 
 #[cfg(test)]

@@ -48,6 +48,7 @@ pub(super) fn touch_all(m: &Metrics) {
     m.draining(false);
     m.subscriptions_active("message-summary", 1);
     touch_media(m);
+    m.media_refused("transport");
 }
 
 /// Puts one sample into every media family.

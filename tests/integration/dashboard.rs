@@ -73,6 +73,7 @@ fn exposition() -> String {
     media.stream_active("access", 1);
     media.port_pairs("access", 1, 0, 9);
     media.inactivity_timeout();
+    m.media_refused("ports_exhausted");
     m.encode().expect("metrics encode")
 }
 

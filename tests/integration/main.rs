@@ -15,6 +15,7 @@ mod limits;
 mod media;
 mod media_call;
 mod media_interop;
+mod media_refuse;
 mod nat;
 mod nat_media;
 mod netlab;

@@ -37,7 +37,7 @@ fn dropped(metrics: &str, realm: &str, reason: &str) -> f64 {
 
 /// Four consecutive free UDP ports (RTP and RTCP, and SIPp's second echo pair) below the relay's
 /// ranges (30000-39999), so no media address of a peer can be taken for one of the relay's.
-fn media_ports() -> u16 {
+pub(crate) fn media_ports() -> u16 {
     let start = 20_000 + (std::process::id() % 2_000) as u16 * 4;
     (0..2_500u16)
         .map(|i| 20_000 + (start - 20_000 + i * 4) % 10_000)
@@ -46,7 +46,7 @@ fn media_ports() -> u16 {
 }
 
 /// SIPp's summary lines, for failure messages.
-fn summary(output: &Output) -> String {
+pub(crate) fn summary(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout)
         .lines()
         .filter(|l| l.contains("Successful call") || l.contains("Failed call"))

@@ -73,6 +73,10 @@ pub enum EndReason {
     Shutdown,
     /// Answered, then the media stopped flowing for the relay's inactivity timeout.
     MediaTimeout,
+    /// The media-anchoring seam refused the media (see [`MediaRefusal`](super::MediaRefusal)):
+    /// an offer no line of which can be carried, exhausted media ports, or an answer from B
+    /// that cannot be accepted.
+    MediaRefused,
 }
 
 /// An input for the call.

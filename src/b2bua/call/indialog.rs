@@ -5,6 +5,7 @@
 //! translated per leg), RFC 6086 (INFO), RFC 3428 (MESSAGE), RFC 3515 (REFER, 403 unless the
 //! plan allows it) and §16.6 item 3 / §8.2 (Max-Forwards re-checked on every relayed request).
 
+use super::refusal::MediaRefusal;
 use super::relay::{carry_body, carry_headers, map_final, stamp_agent};
 use super::{CallTimer, Cx, EndReason, Flow, Leg, Live, Outgoing, Phase, Purpose};
 use crate::sip::header::{HeaderName, MaxForwards, NameAddr};
@@ -89,7 +90,6 @@ impl Live {
                     cx.respond(leg, &tx, response);
                     return Flow::Continue;
                 }
-                self.dialog(leg).refresh_target(&request);
             }
             _ => {}
         }
@@ -162,7 +162,16 @@ impl Live {
                 }
             }
         }
-        carry_body(&request, &mut out, from, &method, cx.transform);
+        if let Err(refusal) = carry_body(&request, &mut out, from, &method, cx.transform) {
+            // The offer cannot be anchored: the request is answered here and not relayed; the
+            // session and its media stay as they were (RFC 3261 §14.2, RFC 3311 §5.1).
+            let tag = self.dialog(from).local_tag.clone();
+            cx.refuse(from, &tx, &request, refusal, &tag);
+            return;
+        }
+        if matches!(method, Method::Invite | Method::Update) {
+            self.dialog(from).refresh_target(&request);
+        }
         stamp_agent(&mut out, &cx.plan.user_agent);
         let sent = (method == Method::Invite).then(|| out.clone());
         if let Some(key) = cx.send(to, out) {
@@ -251,7 +260,8 @@ impl Live {
                     ..
                 }) = self.out.get(&tx).cloned()
                 {
-                    let back = self.response_back(cx, from, &request, &response, code);
+                    // A provisional's body the relay refuses is dropped; the final decides.
+                    let (back, _) = self.response_back(cx, from, &request, &response, code);
                     cx.respond(from, &tx, back);
                 }
             }
@@ -272,8 +282,11 @@ impl Live {
             Purpose::Invite | Purpose::Cancel => Flow::Continue,
             Purpose::Bye => self.bye_done(&tx),
             Purpose::Relay { from, tx, request } => {
-                let back = self.response_back(cx, from, &request, &response, code);
+                let (back, refused) = self.response_back(cx, from, &request, &response, code);
                 let is_invite = request.method() == Some(&Method::Invite);
+                if let (Some(refusal), 200..=299) = (refused, code) {
+                    return self.refuse_answer(cx, leg, from, &tx, &request, &response, refusal);
+                }
                 if (200..300).contains(&code) && is_invite {
                     self.dialog(leg).refresh_target(&response);
                     let cseq = request.cseq().map(|c| c.seq).unwrap_or(0);
@@ -294,7 +307,33 @@ impl Live {
         }
     }
 
-    /// The response to `request` (received on `to`) carrying what the other leg answered.
+    /// A 2xx from `leg` whose answer (or offer) the relay refused, to `request` relayed from
+    /// `from`: the 2xx is ACKed (for an INVITE), `from` gets the refusal, and the call ends on
+    /// both legs. RFC 3264 gives an offerer no way to refuse an answer and the answerer now
+    /// runs a session the relay cannot carry; as a UAC that cannot accept the offer in a 2xx
+    /// (RFC 3261 §13.2.2.4), the SBC releases the dialog rather than leave media half-broken.
+    #[allow(clippy::too_many_arguments)] // one refused exchange: both legs and both messages
+    fn refuse_answer(
+        &mut self,
+        cx: &mut Cx<'_>,
+        leg: Leg,
+        from: Leg,
+        tx: &TxKey,
+        request: &Message,
+        response: &Message,
+        refusal: MediaRefusal,
+    ) -> Flow {
+        if request.method() == Some(&Method::Invite) {
+            let seq = response.cseq().map(|c| c.seq).unwrap_or(0);
+            let _ = self.send_ack(cx, leg, seq, None);
+        }
+        let tag = self.dialog(from).local_tag.clone();
+        cx.refuse(from, tx, request, refusal, &tag);
+        self.hang_up(cx, &[Leg::A, Leg::B], EndReason::MediaRefused)
+    }
+
+    /// The response to `request` (received on `to`) carrying what the other leg answered, and
+    /// the relay's refusal of its body, if any (the body is then left out).
     fn response_back(
         &mut self,
         cx: &mut Cx<'_>,
@@ -302,7 +341,7 @@ impl Live {
         request: &Message,
         response: &Message,
         code: u16,
-    ) -> Message {
+    ) -> (Message, Option<MediaRefusal>) {
         let reason = response
             .status_line()
             .map(|s| s.reason.clone())
@@ -324,9 +363,9 @@ impl Live {
             ));
         }
         carry_headers(response, &mut back, &cx.plan.headers);
-        carry_body(response, &mut back, to.other(), &method, cx.transform);
+        let refused = carry_body(response, &mut back, to.other(), &method, cx.transform).err();
         stamp_agent(&mut back, &cx.plan.user_agent);
-        back
+        (back, refused)
     }
 
     /// An ACK for a 2xx on `leg`: relayed as the ACK for the other leg's 2xx, body included
@@ -341,30 +380,40 @@ impl Live {
         };
         let wait = self.acks.remove(pos);
         cx.cancel_timer(CallTimer::Resend2xx(leg));
-        self.send_ack(cx, leg.other(), wait.other_cseq, Some((leg, ack)));
+        if self
+            .send_ack(cx, leg.other(), wait.other_cseq, Some((leg, ack)))
+            .is_err()
+        {
+            // The answer in the ACK (late offer) cannot be anchored and an ACK cannot be
+            // refused: the ACK goes without it and the call ends (RFC 3261 §13.2.2.4).
+            return self.hang_up(cx, &[Leg::A, Leg::B], EndReason::MediaRefused);
+        }
         Flow::Continue
     }
 
-    /// Sends the ACK for the 2xx with CSeq `seq` on `leg`, carrying `source`'s body.
+    /// Sends the ACK for the 2xx with CSeq `seq` on `leg`, carrying `source`'s body; when the
+    /// relay refuses that body, the ACK goes without one and the refusal is returned.
     pub(super) fn send_ack(
         &mut self,
         cx: &mut Cx<'_>,
         leg: Leg,
         seq: u32,
         source: Option<(Leg, &Message)>,
-    ) {
+    ) -> Result<(), MediaRefusal> {
         let local = super::local(cx.plan, leg);
         let via = cx.ids.via(leg, local);
         let mut ack =
             self.dialog(leg)
                 .build(Method::Ack, seq, &via, MaxForwards::DEFAULT, &local.contact);
-        if let Some((from, source)) = source {
-            carry_body(source, &mut ack, from, &Method::Ack, cx.transform);
-        }
+        let carried = match source {
+            Some((from, source)) => carry_body(source, &mut ack, from, &Method::Ack, cx.transform),
+            None => Ok(()),
+        };
         stamp_agent(&mut ack, &cx.plan.user_agent);
         self.sent_acks.retain(|(l, _, _)| *l != leg);
         self.sent_acks.push((leg, seq, ack.clone()));
         cx.actions.push(super::Action::SendAck { leg, ack });
+        carried
     }
 
     /// Re-sends the ACK for a retransmitted 2xx with CSeq `seq` on `leg`, if one was sent.

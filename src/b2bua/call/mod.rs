@@ -14,7 +14,10 @@
 //! CANCEL in every race (§9.1, §9.2), BYE from either side (§15), re-INVITE and UPDATE both ways
 //! with glare answered 491 (§14.2, RFC 3311 §5.2), INFO, MESSAGE, OPTIONS, NOTIFY, and REFER
 //! when the plan allows it, loop detection (482) and Max-Forwards (483), Timer C (§16.6) and a
-//! no-answer timeout.
+//! no-answer timeout. A body the media seam refuses ([`MediaRefusal`]) is answered with 488 and
+//! a Warning or 503 with Retry-After toward the leg that sent it: an initial INVITE is never sent
+//! to B, a re-INVITE or UPDATE is not relayed and the session stays as it was (§14.2); a 2xx
+//! whose description cannot be anchored is ACKed and its dialog released with BYE.
 //!
 //! ```text
 //! Calling --1xx--> Early --2xx--> Confirmed --BYE--> Terminating --BYE answered--> Ended
@@ -29,6 +32,7 @@ mod event;
 pub(crate) mod ids;
 mod indialog;
 mod plan;
+mod refusal;
 pub(crate) mod relay;
 mod setup;
 
@@ -41,12 +45,15 @@ mod tests_cancel;
 #[cfg(test)]
 mod tests_dialog;
 #[cfg(test)]
+mod tests_media;
+#[cfg(test)]
 mod tests_setup;
 
 pub use dialog::{Dialog, DialogError, cancel_for};
 pub use event::{Action, CallEvent, CallTimer, EndReason, Leg};
 pub use ids::{BRANCH_PREFIX, is_looped};
 pub use plan::{CallPlan, CallTimers, HeaderPolicy, LegIdentity, TIMER_C};
+pub use refusal::{MediaRefusal, RETRY_AFTER_SECS};
 pub use relay::{BodyContext, BodyTransform, map_final};
 pub(crate) use setup::a_dialog;
 
@@ -201,6 +208,21 @@ impl Cx<'_> {
     fn reject(&mut self, leg: Leg, tx: &TxKey, request: &Message, code: u16, tag: &[u8]) {
         let mut response = response_to(request, code, None, Some(tag));
         relay::stamp_agent(&mut response, &self.plan.user_agent);
+        self.respond(leg, tx, response);
+    }
+
+    /// Answers `request` on `leg` with the final response for a media `refusal` (status,
+    /// Warning with the SBC's host on that leg, Retry-After on 503).
+    fn refuse(
+        &mut self,
+        leg: Leg,
+        tx: &TxKey,
+        request: &Message,
+        refusal: MediaRefusal,
+        tag: &[u8],
+    ) {
+        let host = &local(self.plan, leg).host;
+        let response = refusal.response(request, tag, host, &self.plan.user_agent);
         self.respond(leg, tx, response);
     }
 

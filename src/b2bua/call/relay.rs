@@ -4,6 +4,7 @@
 
 use super::Leg;
 use super::plan::HeaderPolicy;
+use super::refusal::MediaRefusal;
 use crate::error::reason_phrase;
 use crate::sip::header::HeaderName;
 use crate::sip::message::{Header, Message};
@@ -27,8 +28,11 @@ pub struct BodyContext<'a> {
 /// answers in INVITE, 18x, 2xx, ACK, UPDATE, PRACK) passes through it. The default carries bodies
 /// unchanged; the media layer installs one that rewrites `c=`/`m=` to the relay's addresses
 /// (offer on requests and on 2xx/18x of a late offer, answer otherwise). It must be synchronous
-/// and pure with respect to the call: it sees a body, returns a body.
-pub type BodyTransform = Box<dyn FnMut(&BodyContext<'_>, Bytes) -> Bytes + Send>;
+/// and pure with respect to the call: it sees a body, returns a body — or a [`MediaRefusal`]
+/// when no line of it can be anchored, which the call turns into a final response toward the
+/// leg that sent it (and leaves the transform's state as it was before the body).
+pub type BodyTransform =
+    Box<dyn FnMut(&BodyContext<'_>, Bytes) -> Result<Bytes, MediaRefusal> + Send>;
 
 /// Copies the allow-listed headers of `src` onto `dst`.
 pub(crate) fn carry_headers(src: &Message, dst: &mut Message, policy: &HeaderPolicy) {
@@ -39,16 +43,26 @@ pub(crate) fn carry_headers(src: &Message, dst: &mut Message, policy: &HeaderPol
     }
 }
 
-/// Puts `src`'s body (through `transform`) and Content-Type on `dst`.
+/// Puts `src`'s body and Content-Type on `dst` unchanged (messages that carry no session
+/// description, such as NOTIFY and MESSAGE).
+pub(crate) fn copy_body(src: &Message, dst: &mut Message) {
+    if !src.body.is_empty() {
+        let content_type = src.headers.get(HeaderName::ContentType).cloned();
+        dst.set_body(src.body.clone(), content_type);
+    }
+}
+
+/// Puts `src`'s body (through `transform`) and Content-Type on `dst`; when the transform
+/// refuses the body, `dst` is left without one and the refusal is returned.
 pub(crate) fn carry_body(
     src: &Message,
     dst: &mut Message,
     from: Leg,
     method: &Method,
     transform: &mut Option<BodyTransform>,
-) {
+) -> Result<(), MediaRefusal> {
     if src.body.is_empty() {
-        return;
+        return Ok(());
     }
     let content_type = src.headers.get(HeaderName::ContentType).cloned();
     let ctx = BodyContext {
@@ -58,10 +72,11 @@ pub(crate) fn carry_body(
         content_type: content_type.as_ref(),
     };
     let body = match transform {
-        Some(f) => f(&ctx, src.body.clone()),
+        Some(f) => f(&ctx, src.body.clone())?,
         None => src.body.clone(),
     };
     dst.set_body(body, content_type);
+    Ok(())
 }
 
 /// Adds the configured software name: `User-Agent` on requests, `Server` on responses.

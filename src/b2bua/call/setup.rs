@@ -5,6 +5,7 @@
 
 use super::dialog::{Dialog, cancel_for, value};
 use super::ids::{Ids, is_looped};
+use super::refusal::MediaRefusal;
 use super::relay::{BodyTransform, carry_body, carry_headers, map_final, stamp_agent};
 use super::{
     AckWait, Action, Call, CallPlan, CallTimer, Cx, EndReason, Flow, Leg, Live, Outgoing, Phase,
@@ -135,7 +136,18 @@ impl Call {
         let via = cx.ids.via(Leg::B, &cx.plan.b_local);
         let mut b_invite = b.request(Method::Invite, &via, max_forwards, &cx.plan.b_local.contact);
         carry_headers(invite, &mut b_invite, &cx.plan.headers);
-        carry_body(invite, &mut b_invite, Leg::A, &Method::Invite, cx.transform);
+        if let Err(refusal) =
+            carry_body(invite, &mut b_invite, Leg::A, &Method::Invite, cx.transform)
+        {
+            // Nothing the relay can anchor, or no resources to anchor it: B never sees the
+            // INVITE (RFC 3261 §21.4.26 488 with Warning, §21.5.4 503 with Retry-After).
+            cx.refuse(Leg::A, &a_tx, invite, refusal, &a_tag);
+            cx.actions.push(Action::Ended {
+                reason: EndReason::MediaRefused,
+                status: Some(refusal.status()),
+            });
+            return cx.actions;
+        }
         stamp_agent(&mut b_invite, &cx.plan.user_agent);
         let b_tx = cx.send(Leg::B, b_invite.clone());
         let Some(b_tx) = b_tx else {
@@ -199,8 +211,7 @@ impl Live {
                 self.phase = Phase::Early;
                 cx.set_timer(CallTimer::TimerC, cx.now + cx.plan.timers.timer_c);
                 self.learn_b_dialog(&response, false);
-                self.relay_provisional(cx, &response);
-                Flow::Continue
+                self.relay_provisional(cx, &response)
             }
             (Phase::Cancelling { cancel: None, .. }, 100..=199) => {
                 self.send_cancel(cx);
@@ -211,9 +222,7 @@ impl Live {
                 self.learn_b_dialog(&response, true);
                 cx.cancel_timer(CallTimer::TimerC);
                 cx.cancel_timer(CallTimer::NoAnswer);
-                self.relay_answer(cx, &response);
-                self.phase = Phase::Confirmed;
-                Flow::Continue
+                self.relay_answer(cx, &response)
             }
             (Phase::Cancelling { reason, .. }, 200..=299) => {
                 // The 2xx crossed the CANCEL: confirm B's dialog and release it (§9.1).
@@ -221,7 +230,7 @@ impl Live {
                 cx.cancel_timer(CallTimer::CancelWait);
                 self.learn_b_dialog(&response, true);
                 let seq = self.b_invite.cseq().map(|c| c.seq).unwrap_or(1);
-                self.send_ack(cx, Leg::B, seq, None);
+                let _ = self.send_ack(cx, Leg::B, seq, None);
                 self.hang_up(cx, &[Leg::B], reason)
             }
             (_, 200..=299) if self.is_other_fork(&response) => {
@@ -269,9 +278,23 @@ impl Live {
     /// Gives the call up before B answered: `code` to A, CANCEL to B (now, or once B sent a
     /// provisional, §9.1).
     pub(super) fn give_up(&mut self, cx: &mut Cx<'_>, code: u16, reason: EndReason) -> Flow {
+        self.answer_a(cx, code);
+        self.cancel_b(cx, reason)
+    }
+
+    /// Gives the call up before B answered because B's media was refused: the refusal's
+    /// response to A, CANCEL to B.
+    fn refuse_early(&mut self, cx: &mut Cx<'_>, refusal: MediaRefusal) -> Flow {
+        let tag = self.a.local_tag.clone();
+        cx.refuse(Leg::A, &self.a_tx, &self.a_invite, refusal, &tag);
+        self.a_final = Some(refusal.status());
+        self.cancel_b(cx, EndReason::MediaRefused)
+    }
+
+    /// CANCELs B's INVITE (now, or once B sent a provisional, §9.1) after A got its final.
+    fn cancel_b(&mut self, cx: &mut Cx<'_>, reason: EndReason) -> Flow {
         cx.cancel_timer(CallTimer::TimerC);
         cx.cancel_timer(CallTimer::NoAnswer);
-        self.answer_a(cx, code);
         let early = matches!(self.phase, Phase::Early);
         self.phase = Phase::Cancelling {
             cancel: None,
@@ -370,7 +393,11 @@ impl Live {
 
     /// A response to A's INVITE carrying what B said: tag, Record-Route of A's INVITE and the
     /// SBC's Contact (§12.1.1), allow-listed headers and the body.
-    fn response_for_a(&mut self, cx: &mut Cx<'_>, response: &Message) -> Message {
+    fn response_for_a(
+        &mut self,
+        cx: &mut Cx<'_>,
+        response: &Message,
+    ) -> Result<Message, MediaRefusal> {
         let code = response.status().unwrap_or(500);
         let reason = String::from_utf8_lossy(&reason_of(response)).into_owned();
         let reason = if reason.is_empty() || reason.chars().any(char::is_control) {
@@ -393,13 +420,18 @@ impl Live {
             value(NameAddr::new(cx.plan.a_local.contact.clone())),
         ));
         carry_headers(response, &mut to_a, &cx.plan.headers);
-        carry_body(response, &mut to_a, Leg::B, &Method::Invite, cx.transform);
+        carry_body(response, &mut to_a, Leg::B, &Method::Invite, cx.transform)?;
         stamp_agent(&mut to_a, &cx.plan.user_agent);
-        to_a
+        Ok(to_a)
     }
 
-    fn relay_provisional(&mut self, cx: &mut Cx<'_>, response: &Message) {
-        let mut to_a = self.response_for_a(cx, response);
+    /// Relays B's provisional to A. Early media B offers or answers that cannot be anchored
+    /// gives the call up: the refusal to A, CANCEL to B.
+    fn relay_provisional(&mut self, cx: &mut Cx<'_>, response: &Message) -> Flow {
+        let mut to_a = match self.response_for_a(cx, response) {
+            Ok(to_a) => to_a,
+            Err(refusal) => return self.refuse_early(cx, refusal),
+        };
         let b_rseq = response
             .headers
             .get(HeaderName::RSeq)
@@ -435,16 +467,34 @@ impl Live {
                 .push(Header::new(HeaderName::RSeq, value(a_rseq)));
         }
         cx.respond(Leg::A, &self.a_tx, to_a);
+        Flow::Continue
     }
 
-    fn relay_answer(&mut self, cx: &mut Cx<'_>, response: &Message) {
-        let to_a = self.response_for_a(cx, response);
+    /// Relays B's 2xx to A and confirms the call. When B's answer (or late offer) cannot be
+    /// anchored, B's dialog is confirmed and at once released (ACK, then BYE, as RFC 3261
+    /// §13.2.2.4 has a UAC do with an offer in a 2xx it cannot accept), and A gets the refusal
+    /// (488 with Warning: what A offered cannot be set up with the callee).
+    fn relay_answer(&mut self, cx: &mut Cx<'_>, response: &Message) -> Flow {
+        let b_seq = response.cseq().map(|c| c.seq).unwrap_or(0);
+        let to_a = match self.response_for_a(cx, response) {
+            Ok(to_a) => to_a,
+            Err(refusal) => {
+                self.out.remove(&self.b_tx);
+                let _ = self.send_ack(cx, Leg::B, b_seq, None);
+                let tag = self.a.local_tag.clone();
+                cx.refuse(Leg::A, &self.a_tx, &self.a_invite, refusal, &tag);
+                self.a_final = Some(refusal.status());
+                return self.hang_up(cx, &[Leg::B], EndReason::MediaRefused);
+            }
+        };
         let cseq = self.a_invite.cseq().map(|c| c.seq).unwrap_or(0);
         let b_cseq = response.cseq().map(|c| c.seq).unwrap_or(0);
         self.a_final = Some(response.status().unwrap_or(200));
         self.out.remove(&self.b_tx);
         let tx = self.a_tx.clone();
         self.await_ack(cx, Leg::A, cseq, b_cseq, tx, to_a);
+        self.phase = Phase::Confirmed;
+        Flow::Continue
     }
 
     /// Sends the 2xx `response` on `leg` and retransmits it until the ACK (§13.3.1.4).

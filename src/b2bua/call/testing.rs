@@ -156,8 +156,17 @@ pub struct Rig {
 
 impl Rig {
     pub fn start(a_invite: Message, plan: CallPlan) -> (Rig, Vec<Action>) {
+        Self::start_with(a_invite, plan, None)
+    }
+
+    /// [`Rig::start`] with a body transform in place.
+    pub fn start_with(
+        a_invite: Message,
+        plan: CallPlan,
+        transform: Option<BodyTransform>,
+    ) -> (Rig, Vec<Action>) {
         let now = t0();
-        let (call, actions) = Call::new(&a_invite, plan, now);
+        let (call, actions) = Call::with_body_transform(&a_invite, plan, transform, now);
         let b_requests = sent(&actions, Leg::B);
         let b_invite = b_requests
             .first()
@@ -310,7 +319,12 @@ Contact: <sip:bob@10.0.0.9:5080>\r\n\
 
     /// Drives the call to Confirmed: 180, 200 with SDP, A's ACK.
     pub fn confirmed(invite_body: &str) -> Rig {
-        let (mut rig, _) = Rig::start(invite("", invite_body), plan());
+        Self::confirmed_with(invite_body, None)
+    }
+
+    /// [`Rig::confirmed`] with a body transform in place.
+    pub fn confirmed_with(invite_body: &str, transform: Option<BodyTransform>) -> Rig {
+        let (mut rig, _) = Rig::start_with(invite("", invite_body), plan(), transform);
         let inv = rig.b_invite.clone();
         rig.b_reply(&inv, 180, &[], "");
         rig.b_reply(&inv, 200, &[], SDP);

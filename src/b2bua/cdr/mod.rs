@@ -315,6 +315,7 @@ pub fn reason_word(reason: EndReason) -> &'static str {
         EndReason::Shutdown => "shutdown",
         EndReason::MaxDuration => "max_duration",
         EndReason::MediaTimeout => "media_timeout",
+        EndReason::MediaRefused => "media_refused",
     }
 }
 

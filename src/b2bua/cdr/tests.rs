@@ -61,6 +61,8 @@ fn who_ended_the_call() {
         (Shutdown, None, "sbc:shutdown"),
         (AckTimeout, None, "sbc:ack_timeout"),
         (Completed, None, "sbc:completed"),
+        (MediaRefused, None, "sbc:media_refused"),
+        (MediaRefused, Some(Leg::B), "sbc:media_refused"),
     ] {
         assert_eq!(ended_by(reason, by), want, "{reason:?} {by:?}");
     }

@@ -5,7 +5,7 @@
 use super::state::{self, SubState};
 use super::{Phase, Relay, SubAction, SubEnd, Subscription};
 use crate::b2bua::call::ids::{Ids, is_looped};
-use crate::b2bua::call::relay::{carry_body, carry_headers, stamp_agent};
+use crate::b2bua::call::relay::{carry_headers, copy_body, stamp_agent};
 use crate::b2bua::call::{CallPlan, Dialog, Leg};
 use crate::config::SubscriptionsConfig;
 use crate::sip::header::{HeaderName, MaxForwards, NameAddr};
@@ -205,7 +205,7 @@ impl Subscription {
         if let Some(expires) = expires {
             out.headers.push(header(HeaderName::Expires, expires));
         }
-        carry_body(src, &mut out, to.other(), &method, &mut None);
+        copy_body(src, &mut out);
         stamp_agent(&mut out, &self.plan.user_agent);
         out
     }

@@ -7,7 +7,7 @@
 //! (`SIP-ETag`, `Expires`, `Min-Expires`).
 
 use crate::b2bua::call::ids::Ids;
-use crate::b2bua::call::relay::{carry_body, carry_headers, stamp_agent};
+use crate::b2bua::call::relay::{carry_headers, copy_body, stamp_agent};
 use crate::b2bua::call::{CallPlan, Dialog, Leg, map_final};
 use crate::sip::header::{HeaderName, MaxForwards};
 use crate::sip::message::Message;
@@ -70,7 +70,7 @@ pub fn relay_request(request: &Message, plan: &CallPlan) -> Message {
             out.headers.push(h.clone());
         }
     }
-    carry_body(request, &mut out, Leg::A, &method, &mut None);
+    copy_body(request, &mut out);
     stamp_agent(&mut out, &plan.user_agent);
     out
 }
