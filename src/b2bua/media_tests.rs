@@ -137,12 +137,9 @@ fn a_body_that_does_not_negotiate_is_withheld_not_refused() {
         Bytes::from_static(b"junk"),
     );
     assert_eq!(got, Ok(Bytes::new()));
-    assert!(
-        !metrics
-            .encode()
-            .unwrap()
-            .contains("sbc_media_refused_total{")
-    );
+    for reason in MediaRefusal::ALL {
+        assert_eq!(refused(&metrics, reason.as_str()), 0, "{reason:?}");
+    }
 }
 
 #[test]

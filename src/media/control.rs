@@ -281,6 +281,19 @@ impl MediaControl {
         let now = now();
         let (known, realms) = {
             let entry = &tables.calls[call];
+            // Every command this description sends must fit its line's queue before anything
+            // changes: a busy line refuses the whole description and leaves the call as it was.
+            // Only this function sends, under the tables lock, so the room checked stays.
+            let needed = 1 + usize::from(answer && !entry.media.answered);
+            let busy = entry
+                .relays
+                .iter()
+                .take(description.media.len())
+                .flatten()
+                .any(|relay| relay.commands.capacity() < needed);
+            if busy {
+                return Err(MediaError::Busy);
+            }
             (entry.media.lines.len(), entry.media.realms.clone())
         };
         // Ports for new lines first, so a failure leaves the call as it was.
@@ -503,3 +516,7 @@ fn stats_of(entry: &CallEntry) -> CallStats {
             .collect(),
     }
 }
+
+#[cfg(test)]
+#[path = "control_tests.rs"]
+mod tests;

@@ -10,6 +10,18 @@ use prometheus_client::registry::Registry;
 use super::labels::StaticLabel;
 use super::{family, names};
 
+/// Every reason word, each shown at zero from start-up (the call layer's `MediaRefusal::as_str`
+/// values; a test there keeps the two in step).
+pub const REASONS: [&str; 7] = [
+    "transport",
+    "srtp_policy",
+    "bad_sdp",
+    "multipart",
+    "ports_exhausted",
+    "relay_unavailable",
+    "internal",
+];
+
 /// Labels of `sbc_media_refused_total`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
 #[allow(missing_docs)] // the fields are the labels
@@ -24,15 +36,19 @@ pub struct RefusedMetrics {
 }
 
 impl RefusedMetrics {
-    /// Registers the family.
+    /// Registers the family, every reason at zero.
     pub(super) fn register(r: &mut Registry) -> Self {
-        Self {
-            refused: family(
-                r,
-                names::MEDIA_REFUSED,
-                "Offers and answers refused because their media could not be anchored, by reason",
-            ),
+        let refused: Family<RefusedLabels, Counter> = family(
+            r,
+            names::MEDIA_REFUSED,
+            "Offers and answers refused because their media could not be anchored, by reason",
+        );
+        for reason in REASONS {
+            let _ = refused.get_or_create(&RefusedLabels {
+                reason: StaticLabel(reason),
+            });
         }
+        Self { refused }
     }
 
     /// Counts one refusal; `reason` is a bounded, static word.

@@ -136,5 +136,8 @@ mod tests {
         let labels: std::collections::HashSet<_> =
             MediaRefusal::ALL.iter().map(|r| r.as_str()).collect();
         assert_eq!(labels.len(), MediaRefusal::ALL.len());
+        let shown: std::collections::HashSet<_> =
+            crate::metrics::refused::REASONS.iter().copied().collect();
+        assert_eq!(labels, shown, "every reason is shown at zero from start-up");
     }
 }
