@@ -7,6 +7,8 @@
 //!  p1 10.0.1.2 ─┐                                          ┌─ sbc 198.51.100.10 ── 10.99.0.1 ─ pbx 10.99.0.2
 //!  p2 10.0.1.3 ─┴─ r1 (NAT) 198.51.100.2 ─┐                │   (or: cloud 1:1 NAT 198.51.100.10 ↔ sbc 172.16.0.10)
 //!  p3 10.0.1.2 ─── r2 (NAT) 198.51.100.3 ─┴── public segment ┘
+//!  p4 10.0.1.2 ─── r3 100.64.0.2 ─┐                         │
+//!  p5 10.0.1.2 ─── r4 100.64.0.3 ─┴─ cgn (NAT) 198.51.100.4 ─┘   (carrier-grade NAT case)
 //! ```
 
 use crate::harness::repo;
@@ -220,7 +222,11 @@ pub(crate) fn summary(out: &std::process::Output) -> String {
 /// Phones in `phones` (namespace, address, user, SIPp transport mode) register through their
 /// NATs and each receives a call from the PBX over the flow it registered on.
 async fn register_and_receive(side: SbcSide, phones: &[(&str, &str, &str, &str)]) {
-    let mut lab = build(side);
+    register_and_receive_in(build(side), side, phones).await;
+}
+
+/// As [`register_and_receive`], in a lab the caller built.
+async fn register_and_receive_in(mut lab: Lab, side: SbcSide, phones: &[(&str, &str, &str, &str)]) {
     let config = config(side);
     let pbx = {
         let mut args = sipp_args("nat-pbx.xml", "10.99.0.2", "5060");
@@ -292,6 +298,45 @@ async fn phones_behind_nats_register_over_udp_and_receive_calls() {
             ("p1", "10.0.1.2", "1001", "u1"),
             ("p2", "10.0.1.3", "1002", "u1"),
             ("p3", "10.0.1.2", "1003", "u1"),
+        ],
+    )
+    .await;
+}
+
+/// Adds two homes behind one carrier-grade NAT to a lab whose SBC is public: `p4` and `p5`
+/// both at 10.0.1.2 behind home routers `r3` (100.64.0.2) and `r4` (100.64.0.3), which both
+/// sit behind `cgn` (198.51.100.4) — two phones with one private address behind one public
+/// address, told apart only by the ports the NATs chose.
+fn add_carrier_nat(lab: &mut Lab) {
+    for ns in ["cgn", "r3", "r4", "p4", "p5"] {
+        lab.ns(ns);
+    }
+    lab.bridge("cgn", "shared", "100.64.0.1/24");
+    let wan = lab.link_to_bridge("cgn", "198.51.100.4/24", "sbc", "inet");
+    lab.masquerade("cgn", &wan);
+    for (router, outside, phone) in [("r3", "100.64.0.2/24", "p4"), ("r4", "100.64.0.3/24", "p5")] {
+        let wan = lab.link_to_bridge(router, outside, "cgn", "shared");
+        lab.route(router, "default", "100.64.0.1");
+        lab.link(phone, "10.0.1.2/24", router, "10.0.1.1/24");
+        lab.masquerade(router, &wan);
+        lab.route(phone, "default", "10.0.1.1");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_phones_with_one_private_address_behind_one_carrier_nat_work_independently() {
+    if !netlab::available() {
+        return;
+    }
+    let mut lab = build(SbcSide::Public);
+    add_carrier_nat(&mut lab);
+    // Same private address, same SIP port, same public address: each gets its own call.
+    register_and_receive_in(
+        lab,
+        SbcSide::Public,
+        &[
+            ("p4", "10.0.1.2", "1004", "u1"),
+            ("p5", "10.0.1.2", "1005", "u1"),
         ],
     )
     .await;
