@@ -40,6 +40,7 @@
 //! RTCP on its own port has no sequence numbers; its latch is told to [`Latch::follow`] the
 //! RTP latch's IP when that one re-latches.
 
+use crate::nat::detect::is_private;
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
@@ -97,6 +98,14 @@ impl Expected {
     fn trusted_ip(&self, ip: IpAddr) -> bool {
         self.address.is_some_and(|a| a.ip() == ip) || self.signaling_ip == Some(ip)
     }
+}
+
+/// `signaled` unless it is a private address (RFC 1918, RFC 6598, link-local, IPv6 ULA) while
+/// the signaling came from a different address that is not: the far end is behind a NAT.
+pub fn reachable(signaled: SocketAddr, signaling_ip: Option<IpAddr>) -> Option<SocketAddr> {
+    let behind_nat = is_private(signaled.ip())
+        && signaling_ip.is_some_and(|ip| ip != signaled.ip() && !is_private(ip));
+    (!behind_nat).then_some(signaled)
 }
 
 /// Why the latch refused a packet.
@@ -252,6 +261,17 @@ impl Latch {
             } if c.trusted => Some(c.source),
             _ => None,
         }
+    }
+
+    /// Where the relay sends this component's media now, given `signaled` (where the leg's
+    /// SDP says it receives): [`Latch::destination`] once known, else the signaled address —
+    /// unless that address is private while the leg's signaling came from another, public
+    /// one: a phone behind NAT cannot be reached at its private address, and only its first
+    /// packet opens the NAT's mapping, so until then nothing is sent (the caller counts the
+    /// packet as having no destination) rather than sent toward a private network.
+    pub fn send_to(&self, signaled: SocketAddr) -> Option<SocketAddr> {
+        self.destination()
+            .or_else(|| reachable(signaled, self.expected.signaling_ip))
     }
 
     /// Decides on one received packet.

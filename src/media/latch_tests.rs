@@ -331,3 +331,49 @@ fn media_goes_to_a_trusted_candidate_never_to_an_untrusted_one() {
     assert_eq!(latch.check(&rtp(NAT, SSRC, 3), t0 + ms(60)), locked(NAT));
     assert_eq!(latch.destination(), Some(addr(NAT)));
 }
+
+#[test]
+fn nothing_goes_to_a_private_sdp_address_behind_a_nat_until_the_phone_is_heard() {
+    let t0 = crate::media::testing::t0();
+    let private = addr("10.0.0.5:4000");
+    let mut latch = Latch::new(LatchSettings::default(), false);
+    latch.open(behind_nat(), t0);
+    assert_eq!(
+        latch.send_to(private),
+        None,
+        "held until the phone's first packet"
+    );
+    assert_eq!(latch.check(&rtp(ATTACKER, 7, 1), t0), NOT_LATCHED);
+    assert_eq!(
+        latch.send_to(private),
+        None,
+        "an untrusted source changes nothing"
+    );
+    assert_eq!(latch.check(&rtp(NAT, SSRC, 1), t0 + ms(20)), ACCEPT);
+    assert_eq!(latch.send_to(private), Some(addr(NAT)));
+}
+
+#[test]
+fn a_signaled_address_is_used_unless_it_is_private_behind_a_public_signaling_source() {
+    let cases = [
+        // (SDP address, signaling IP, sent there)
+        ("10.0.0.5:4000", Some("203.0.113.5"), false),
+        ("100.64.1.2:4000", Some("203.0.113.5"), false),
+        ("[fd00::5]:4000", Some("2001:db8::5"), false),
+        // The same private network (a PBX on the core LAN), or the same host.
+        ("10.0.0.5:4000", Some("10.0.0.9"), true),
+        ("10.0.0.5:4000", Some("10.0.0.5"), true),
+        ("10.0.0.5:4000", None, true),
+        ("203.0.113.7:4000", Some("203.0.113.5"), true),
+        ("127.0.0.1:4000", Some("127.0.0.1"), true),
+    ];
+    for (sdp, signaling, sent) in cases {
+        let signaled = addr(sdp);
+        let signaling = signaling.map(|ip| ip.parse().unwrap());
+        assert_eq!(
+            reachable(signaled, signaling),
+            sent.then_some(signaled),
+            "{sdp} signaled from {signaling:?}"
+        );
+    }
+}

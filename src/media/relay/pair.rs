@@ -394,10 +394,11 @@ impl Pair {
 
         let remote = to.remote.ok_or(MediaDrop::NoDestination)?;
         let (out, destination) = if rtcp && !remote.rtcp_mux {
-            (RTCP, to.rtcp_latch.destination().unwrap_or(remote.rtcp))
+            (RTCP, to.rtcp_latch.send_to(remote.rtcp))
         } else {
-            (RTP, to.rtp_latch.destination().unwrap_or(remote.rtp))
+            (RTP, to.rtp_latch.send_to(remote.rtp))
         };
+        let destination = destination.ok_or(MediaDrop::NoDestination)?;
         if let Some(transform) = to.transform.as_mut() {
             let protect = match rtcp {
                 true => PacketTransform::protect_rtcp,
