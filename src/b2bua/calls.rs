@@ -11,12 +11,12 @@ use crate::b2bua::call::{
 use crate::b2bua::cdr::{CallDraft, PolicyRecord};
 use crate::b2bua::control::CallSummary;
 use crate::b2bua::health::AddressKey;
-use crate::b2bua::route::{self, Candidate, NoRoute, RouteDecision, Source};
+use crate::b2bua::route::{self, Candidate, RouteDecision, Source};
 use crate::b2bua::task::Core;
 use crate::config::{Host as ConfigHost, Transport};
 use crate::metrics::labels::Direction;
-use crate::sip::header::{HeaderName, NameAddr};
-use crate::sip::message::{Header, Message};
+use crate::sip::header::NameAddr;
+use crate::sip::message::Message;
 use crate::sip::transaction::TxKey;
 use crate::sip::uri::{Host, SipUri, Uri};
 use crate::transport::{ListenerId, Target};
@@ -275,16 +275,7 @@ impl Core {
             Ok(RouteDecision::Registered { user, .. }) => {
                 return self.call_registered(key, invite, from, &user, now);
             }
-            Err(no) => {
-                let extra = match no {
-                    NoRoute::Unavailable { retry_after } => vec![Header::new(
-                        HeaderName::RetryAfter,
-                        Bytes::from(retry_after.as_secs().max(1).to_string()),
-                    )],
-                    _ => Vec::new(),
-                };
-                return self.reply(&key, &invite, &from, no.status(), extra);
-            }
+            Err(no) => return self.reply(&key, &invite, &from, no.status(), no.headers()),
         };
         let mut remaining = candidates;
         let mut last_status = 503;

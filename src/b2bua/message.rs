@@ -6,7 +6,7 @@
 //! each ([`oneshot`]).
 
 use crate::b2bua::call::CallPlan;
-use crate::b2bua::route::{self, NoRoute, RouteDecision, Source};
+use crate::b2bua::route::{self, RouteDecision, Source};
 use crate::b2bua::subscription::{oneshot, state};
 use crate::b2bua::task::Core;
 use crate::metrics::labels::TransactionKind;
@@ -138,16 +138,7 @@ impl Core {
                     registered: true,
                 })
             }
-            Err(no) => {
-                let extra = match no {
-                    NoRoute::Unavailable { retry_after } => vec![Header::new(
-                        HeaderName::RetryAfter,
-                        Bytes::from(retry_after.as_secs().max(1).to_string()),
-                    )],
-                    _ => Vec::new(),
-                };
-                Err((no.status(), extra))
-            }
+            Err(no) => Err((no.status(), no.headers())),
         }
     }
 

@@ -33,6 +33,8 @@ use thiserror::Error;
 use super::health::HealthView;
 use crate::config::address::PeerAddress;
 use crate::config::model::{Peer, Route, RouteTarget};
+use crate::sip::header::HeaderName;
+use crate::sip::message::Header;
 use crate::sip::uri::{Host, Uri};
 
 /// `Retry-After` sent with `503` when no health entry gives a better estimate.
@@ -106,6 +108,17 @@ impl NoRoute {
             NoRoute::NotFound => 404,
             NoRoute::Unavailable { .. } => 503,
             NoRoute::AddressIncomplete => 484,
+        }
+    }
+
+    /// Headers the answer carries: `Retry-After` (whole seconds, at least 1) on a 503.
+    pub fn headers(&self) -> Vec<Header> {
+        match self {
+            NoRoute::Unavailable { retry_after } => vec![Header::new(
+                HeaderName::RetryAfter,
+                bytes::Bytes::from(retry_after.as_secs().max(1).to_string()),
+            )],
+            _ => Vec::new(),
         }
     }
 

@@ -546,3 +546,17 @@ fn failover_peers_follow_the_target_in_order() {
         assert_eq!(got, expected, "{:?}", health.0);
     }
 }
+
+#[test]
+fn only_unavailable_targets_answer_with_retry_after_in_whole_seconds() {
+    let retry = |d: Duration| {
+        let headers = NoRoute::Unavailable { retry_after: d }.headers();
+        assert_eq!(headers.len(), 1);
+        assert_eq!(headers[0].name, HeaderName::RetryAfter);
+        headers[0].value.clone()
+    };
+    assert_eq!(retry(Duration::from_secs(8)), Bytes::from_static(b"8"));
+    assert_eq!(retry(Duration::from_millis(400)), Bytes::from_static(b"1"));
+    assert!(NoRoute::NotFound.headers().is_empty());
+    assert!(NoRoute::AddressIncomplete.headers().is_empty());
+}
