@@ -4,15 +4,16 @@
 //! relay's packet counters and by the SDP each side received. Without `sipp` or `baresip` the
 //! tests fail when `SBC_REQUIRE_INTEROP=1` (CI) and otherwise print a notice and do nothing.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::Duration;
 
 use sbc::app::Running;
 use sbc::config::Transport;
 
+use crate::baresip::{self, Phone};
 use crate::harness::{self, repo};
 use crate::interop::{free_port, sipp};
 
@@ -37,12 +38,19 @@ fn dropped(metrics: &str, realm: &str, reason: &str) -> f64 {
 
 /// Four consecutive free UDP ports (RTP and RTCP, and SIPp's second echo pair) below the relay's
 /// ranges (30000-39999), so no media address of a peer can be taken for one of the relay's.
+/// Each call hands out a block no earlier call in this process had, so peers started by tests
+/// running side by side never race for the same ports.
 pub(crate) fn media_ports() -> u16 {
-    let start = 20_000 + (std::process::id() % 2_000) as u16 * 4;
-    (0..2_500u16)
-        .map(|i| 20_000 + (start - 20_000 + i * 4) % 10_000)
-        .find(|&p| (p..p + 4).all(|q| std::net::UdpSocket::bind(("127.0.0.1", q)).is_ok()))
-        .expect("four free UDP ports below 30000")
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let start = (std::process::id() % 2_500) as u16;
+    loop {
+        let block = NEXT.fetch_add(1, Ordering::Relaxed);
+        assert!(block < 2_500, "four free UDP ports below 30000");
+        let p = 20_000 + (start + block) % 2_500 * 4;
+        if (p..p + 4).all(|q| std::net::UdpSocket::bind(("127.0.0.1", q)).is_ok()) {
+            return p;
+        }
+    }
 }
 
 /// SIPp's summary lines, for failure messages.
@@ -267,28 +275,9 @@ fn echo_pbx(sipp: &str, scenario: &str, pbx_port: u16) -> Child {
         .expect("sipp uas starts")
 }
 
-/// baresip calling the PBX through the SBC's TLS listener, driven by commands on its stdin;
-/// `timeout` bounds it if it hangs.
-fn srtp_phone(baresip: &str, dir: &Path, tls: std::net::SocketAddr) -> Child {
-    let mut phone = Command::new("timeout")
-        .args(["60", baresip, "-s", "-f", &dir.display().to_string()])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("baresip starts");
-    let dial = format!("/dial sip:pbx@{tls};transport=tls\n");
-    phone
-        .stdin
-        .as_mut()
-        .unwrap()
-        .write_all(dial.as_bytes())
-        .unwrap();
-    phone
-}
-
-/// Waits (at most 20 s) until every packet counter of the relay grew by `n` over `base`.
-async fn flowing(sbc: &Running, base: &str, n: f64) -> String {
+/// Waits (at most 20 s) until every packet counter of the relay grew by `n` over `base`; on
+/// failure shows the relay's counters and what the phone printed.
+async fn flowing(sbc: &Running, phone: &mut Phone, base: &str, n: f64) -> String {
     let mut now = String::new();
     for _ in 0..200 {
         now = harness::scrape(sbc.metrics_addr).await;
@@ -302,17 +291,21 @@ async fn flowing(sbc: &Running, base: &str, n: f64) -> String {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("media did not grow by {n} packets each way:\nbefore:\n{base}\nnow:\n{now}");
+    let media: Vec<&str> = now
+        .lines()
+        .filter(|l| l.starts_with("sbc_media_") || l.starts_with("sbc_calls_active"))
+        .collect();
+    panic!(
+        "media did not grow by {n} packets each way:\n{}\nbaresip:\n{}",
+        media.join("\n"),
+        phone.tail(80)
+    );
 }
 
 /// Ends baresip with `/quit` and the PBX with it; checks both ended well, baresip negotiated
 /// SRTP with the relay's access address, and no SRTP packet failed authentication.
-async fn finish_srtp_call(sbc: Running, mut phone: Child, pbx: Child, dir: PathBuf) {
-    phone.stdin.as_mut().unwrap().write_all(b"/quit\n").unwrap();
-    let phone = tokio::task::spawn_blocking(move || phone.wait_with_output())
-        .await
-        .unwrap()
-        .expect("baresip runs");
+async fn finish_srtp_call(sbc: Running, phone: Phone, pbx: Child, dir: PathBuf) {
+    let (status, trace) = phone.quit().await;
     let pbx = tokio::task::spawn_blocking(move || pbx.wait_with_output())
         .await
         .unwrap()
@@ -320,14 +313,8 @@ async fn finish_srtp_call(sbc: Running, mut phone: Child, pbx: Child, dir: PathB
     let metrics = settled_metrics(&sbc).await;
     sbc.shutdown().await;
     std::fs::remove_dir_all(&dir).ok();
-    let trace = String::from_utf8_lossy(&phone.stdout).into_owned()
-        + &String::from_utf8_lossy(&phone.stderr);
-    let tail: String = trace.lines().rev().take(40).collect::<Vec<_>>().join("\n");
-    assert!(
-        phone.status.success(),
-        "baresip failed ({}):\n{tail}",
-        phone.status
-    );
+    let tail = baresip::tail(&trace, 40);
+    assert!(status.success(), "baresip failed ({status}):\n{tail}");
     assert!(pbx.status.success(), "PBX: {}", summary(&pbx));
     assert!(
         trace.contains("SRTP is Enabled"),
@@ -359,7 +346,7 @@ async fn finish_srtp_call(sbc: Running, mut phone: Child, pbx: Child, dir: PathB
 
 /// An SRTP call under way: the SBC, baresip dialing the PBX (SIPp running `scenario`) through
 /// the SBC's TLS listener. `None` when a peer is missing (and not required).
-async fn srtp_call(scenario: &str) -> Option<(Running, Child, Child, PathBuf)> {
+async fn srtp_call(scenario: &str) -> Option<(Running, Phone, Child, PathBuf)> {
     let (sipp, baresip) = (sipp()?, baresip()?);
     let pbx_port = free_port(Transport::Udp);
     let sbc = srtp_sbc(pbx_port).await;
@@ -367,18 +354,19 @@ async fn srtp_call(scenario: &str) -> Option<(Running, Child, Child, PathBuf)> {
     tokio::time::sleep(Duration::from_millis(300)).await;
     let tls = harness::access(&sbc, Transport::Tls);
     let dir = baresip_dir(tls);
-    let phone = srtp_phone(baresip, &dir, tls);
+    let mut phone = Phone::start(baresip, &dir).await;
+    phone.command(&format!("/dial sip:pbx@{tls};transport=tls"));
     Some((sbc, phone, pbx, dir))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn baresip_srtp_phone_bridges_to_a_plain_rtp_pbx() {
-    let Some((sbc, phone, pbx, dir)) = srtp_call("media-uas.xml").await else {
+    let Some((sbc, mut phone, pbx, dir)) = srtp_call("media-uas.xml").await else {
         return;
     };
     // 3 s of audio each way: decrypted from the phone, relayed to the PBX, echoed, encrypted
     // back to the phone.
-    flowing(&sbc, "", 150.0).await;
+    flowing(&sbc, &mut phone, "", 150.0).await;
     finish_srtp_call(sbc, phone, pbx, dir).await;
 }
 
@@ -387,15 +375,14 @@ async fn baresip_srtp_media_flows_again_after_hold_and_resume() {
     let Some((sbc, mut phone, pbx, dir)) = srtp_call("media-hold-uas.xml").await else {
         return;
     };
-    flowing(&sbc, "", 50.0).await;
-    let stdin = phone.stdin.as_mut().unwrap();
-    stdin.write_all(b"/hold\n").unwrap();
+    flowing(&sbc, &mut phone, "", 50.0).await;
+    phone.command("/hold");
     tokio::time::sleep(Duration::from_secs(1)).await;
-    stdin.write_all(b"/resume\n").unwrap();
+    phone.command("/resume");
     tokio::time::sleep(Duration::from_millis(500)).await;
     // After the resume (a re-INVITE offering SDES again), media flows both ways again.
     let resumed = harness::scrape(sbc.metrics_addr).await;
-    flowing(&sbc, &resumed, 100.0).await;
+    flowing(&sbc, &mut phone, &resumed, 100.0).await;
     finish_srtp_call(sbc, phone, pbx, dir).await;
 }
 
