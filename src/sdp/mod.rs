@@ -79,6 +79,7 @@ pub mod fields;
 pub mod line;
 pub mod origin;
 pub mod parse;
+pub mod reject;
 pub mod rewrite;
 mod view;
 
@@ -88,6 +89,7 @@ pub use fields::{AddrType, Connection, ConnectionAddress, MediaLine, MediaType, 
 pub use line::Line;
 pub use origin::OriginState;
 pub use parse::{MediaSection, Sdp, SdpLimits};
+pub use reject::reject_all;
 pub use rewrite::{CryptoPlan, MediaPlan, MuxPlan, ProfilePlan, RewritePlan, RtcpPlan};
 
 #[cfg(test)]

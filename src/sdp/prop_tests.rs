@@ -225,7 +225,49 @@ proptest! {
     }
 
     #[test]
+    fn rejecting_answer_keeps_every_line_at_port_0_and_parses_independently(
+        (body, n) in sdp_body()
+    ) {
+        let offer = Bytes::from(body);
+        match reject_all(&offer, &SdpLimits::DEFAULT) {
+            None => prop_assert_eq!(n, 0),
+            Some(answer) => assert_rejects_every_stream(&offer, &answer),
+        }
+    }
+
+    #[test]
+    fn what_parses_from_line_soup_gets_a_rejecting_answer(body in line_soup()) {
+        let offer = Bytes::from(body);
+        if let Some(answer) = reject_all(&offer, &SdpLimits::DEFAULT) {
+            assert_rejects_every_stream(&offer, &answer);
+        }
+    }
+
+    #[test]
     fn arbitrary_bytes_never_panic(body in prop::collection::vec(any::<u8>(), 0..512)) {
         let _ = Sdp::parse(Bytes::from(body), &SdpLimits::DEFAULT);
+    }
+}
+
+/// `answer` parses with rtc-sdp and has `offer`'s `m=` lines, in order, each at port 0 with
+/// the offer's media and transport.
+fn assert_rejects_every_stream(offer: &Bytes, answer: &Bytes) {
+    use rtc_sdp::SessionDescription;
+    let text = std::str::from_utf8(answer).expect("UTF-8 answer");
+    let desc = SessionDescription::unmarshal(&mut std::io::Cursor::new(text))
+        .unwrap_or_else(|e| panic!("rtc-sdp refuses the answer ({e}):\n{text}"));
+    let offer = Sdp::parse(offer.clone(), &SdpLimits::DEFAULT).unwrap();
+    assert_eq!(desc.media_descriptions.len(), offer.media().len(), "{text}");
+    for (md, section) in desc.media_descriptions.iter().zip(offer.media()) {
+        assert_eq!(md.media_name.port.value, 0, "{text}");
+        assert_eq!(
+            md.media_name.media.as_bytes(),
+            section.media_line().media.as_ref()
+        );
+        assert_eq!(
+            md.media_name.protos.join("/").as_bytes(),
+            section.media_line().proto_raw.as_ref()
+        );
+        assert_eq!(md.media_name.formats.len(), 1, "{text}");
     }
 }

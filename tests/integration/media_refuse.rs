@@ -2,7 +2,9 @@
 //! not write): an offer of DTLS-SRTP only, and a plain offer into a realm whose SRTP policy is
 //! mandatory, get 488 with a Warning and never reach the PBX; a call arriving when every relay
 //! port pair is held gets 503 with Retry-After; a re-INVITE with an offer that cannot be anchored
-//! gets 488 while the call and its media go on. Each refusal is counted in
+//! gets 488 while the call and its media go on; a late offer in the PBX's 2xx that cannot be
+//! anchored is answered in the ACK with every stream rejected, the PBX's call is ended and the
+//! caller gets 488. Each refusal is counted in
 //! `sbc_media_refused_total{reason}` and has its call record. Without `sipp` the tests fail when
 //! `SBC_REQUIRE_INTEROP=1` (CI) and otherwise print a notice and do nothing.
 
@@ -274,5 +276,43 @@ async fn sipp_refused_reinvite_gets_488_and_the_call_and_media_go_on() {
     assert_eq!(all.len(), 1, "{all:?}");
     assert_eq!(all[0]["status"], 200, "{}", all[0]);
     assert_eq!(all[0]["reason"], "completed", "{}", all[0]);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sipp_late_offer_refused_in_the_2xx_is_acked_with_every_stream_rejected() {
+    if sipp().is_none() {
+        return;
+    }
+    let dir = temp_dir("refuse-late");
+    let file = dir.join("calls.jsonl");
+    let pbx_port = free_port(Transport::Udp);
+    let sbc = sbc_with(pbx_port, &file, |text| text).await;
+    // The PBX checks the ACK's answer: both of its streams rejected, nothing of anyone's
+    // addresses or keys in it; then it takes the BYE.
+    let pbx = media_sipp("refuse-late-uas.xml", pbx_port, &[])
+        .spawn()
+        .expect("sipp pbx starts");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let target = access(&sbc, Transport::Udp).to_string();
+    let mut caller = media_sipp("refuse-late-uac.xml", free_port(Transport::Udp), &[&target]);
+    let caller = tokio::task::spawn_blocking(move || caller.output())
+        .await
+        .unwrap()
+        .expect("sipp caller runs");
+    let pbx = tokio::task::spawn_blocking(move || pbx.wait_with_output())
+        .await
+        .unwrap()
+        .expect("sipp pbx runs");
+    assert!(caller.status.success(), "caller: {}", summary(&caller));
+    assert!(pbx.status.success(), "PBX: {}", summary(&pbx));
+    assert_eq!(wait_idle(&sbc).await, 0.0);
+    let metrics = harness::scrape(sbc.metrics_addr).await;
+    sbc.shutdown().await;
+    assert_eq!(refused(&metrics, "transport"), 1.0, "{metrics}");
+    let all = records(&file);
+    assert_eq!(all.len(), 1, "{all:?}");
+    assert_eq!(all[0]["status"], 488, "{}", all[0]);
+    assert_eq!(all[0]["reason"], "media_refused", "{}", all[0]);
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -6,7 +6,7 @@
 //! plan allows it) and §16.6 item 3 / §8.2 (Max-Forwards re-checked on every relayed request).
 
 use super::refusal::MediaRefusal;
-use super::relay::{carry_body, carry_headers, map_final, stamp_agent};
+use super::relay::{carry_body, carry_headers, map_final, rejecting_answer, stamp_agent};
 use super::{CallTimer, Cx, EndReason, Flow, Leg, Live, Outgoing, Phase, Purpose};
 use crate::sip::header::{HeaderName, MaxForwards, NameAddr};
 use crate::sip::message::{Header, Message};
@@ -291,7 +291,8 @@ impl Live {
                     self.dialog(leg).refresh_target(&response);
                     let cseq = request.cseq().map(|c| c.seq).unwrap_or(0);
                     let other = response.cseq().map(|c| c.seq).unwrap_or(0);
-                    self.await_ack(cx, from, cseq, other, tx, back);
+                    let rejection = rejecting_answer(&request, &response);
+                    self.await_ack(cx, from, (cseq, other), tx, back, rejection);
                 } else {
                     if (200..300).contains(&code) && request.method() == Some(&Method::Update) {
                         self.dialog(leg).refresh_target(&response);
@@ -325,7 +326,7 @@ impl Live {
     ) -> Flow {
         if request.method() == Some(&Method::Invite) {
             let seq = response.cseq().map(|c| c.seq).unwrap_or(0);
-            let _ = self.send_ack(cx, leg, seq, None);
+            let _ = self.send_ack(cx, leg, seq, None, rejecting_answer(request, response));
         }
         let tag = self.dialog(from).local_tag.clone();
         cx.refuse(from, tx, request, refusal, &tag);
@@ -381,24 +382,34 @@ impl Live {
         let wait = self.acks.remove(pos);
         cx.cancel_timer(CallTimer::Resend2xx(leg));
         if self
-            .send_ack(cx, leg.other(), wait.other_cseq, Some((leg, ack)))
+            .send_ack(
+                cx,
+                leg.other(),
+                wait.other_cseq,
+                Some((leg, ack)),
+                wait.rejection,
+            )
             .is_err()
         {
             // The answer in the ACK (late offer) cannot be anchored and an ACK cannot be
-            // refused: the ACK goes without it and the call ends (RFC 3261 §13.2.2.4).
+            // refused: the ACK answers by rejecting every stream instead (or goes without a
+            // body when the offer could not be read) and the call ends (RFC 3261 §13.2.2.4).
             return self.hang_up(cx, &[Leg::A, Leg::B], EndReason::MediaRefused);
         }
         Flow::Continue
     }
 
     /// Sends the ACK for the 2xx with CSeq `seq` on `leg`, carrying `source`'s body; when the
-    /// relay refuses that body, the ACK goes without one and the refusal is returned.
+    /// relay refuses that body, the refusal is returned and the ACK carries `rejection` (the
+    /// answer rejecting every stream of a late offer) or no body. Without a `source` the ACK
+    /// carries `rejection`, if any.
     pub(super) fn send_ack(
         &mut self,
         cx: &mut Cx<'_>,
         leg: Leg,
         seq: u32,
         source: Option<(Leg, &Message)>,
+        rejection: Option<Bytes>,
     ) -> Result<(), MediaRefusal> {
         let local = super::local(cx.plan, leg);
         let via = cx.ids.via(leg, local);
@@ -409,6 +420,11 @@ impl Live {
             Some((from, source)) => carry_body(source, &mut ack, from, &Method::Ack, cx.transform),
             None => Ok(()),
         };
+        if (source.is_none() || carried.is_err())
+            && let Some(answer) = rejection
+        {
+            ack.set_body(answer, Some(Bytes::from_static(b"application/sdp")));
+        }
         stamp_agent(&mut ack, &cx.plan.user_agent);
         self.sent_acks.retain(|(l, _, _)| *l != leg);
         self.sent_acks.push((leg, seq, ack.clone()));

@@ -102,6 +102,9 @@ struct AckWait {
     other_cseq: u32,
     tx: TxKey,
     response: Message,
+    /// The answer rejecting every stream of the other leg's late offer, sent in the ACK to it
+    /// when the relay refuses the answer in this leg's ACK.
+    rejection: Option<bytes::Bytes>,
     interval: Duration,
     give_up: Instant,
 }

@@ -6,7 +6,9 @@
 use super::dialog::{Dialog, cancel_for, value};
 use super::ids::{Ids, is_looped};
 use super::refusal::MediaRefusal;
-use super::relay::{BodyTransform, carry_body, carry_headers, map_final, stamp_agent};
+use super::relay::{
+    BodyTransform, carry_body, carry_headers, map_final, rejecting_answer, stamp_agent,
+};
 use super::{
     AckWait, Action, Call, CallPlan, CallTimer, Cx, EndReason, Flow, Leg, Live, Outgoing, Phase,
     Purpose, Rel, State,
@@ -230,7 +232,8 @@ impl Live {
                 cx.cancel_timer(CallTimer::CancelWait);
                 self.learn_b_dialog(&response, true);
                 let seq = self.b_invite.cseq().map(|c| c.seq).unwrap_or(1);
-                let _ = self.send_ack(cx, Leg::B, seq, None);
+                let rejection = rejecting_answer(&self.b_invite, &response);
+                let _ = self.send_ack(cx, Leg::B, seq, None, rejection);
                 self.hang_up(cx, &[Leg::B], reason)
             }
             (_, 200..=299) if self.is_other_fork(&response) => {
@@ -480,7 +483,8 @@ impl Live {
             Ok(to_a) => to_a,
             Err(refusal) => {
                 self.out.remove(&self.b_tx);
-                let _ = self.send_ack(cx, Leg::B, b_seq, None);
+                let rejection = rejecting_answer(&self.b_invite, response);
+                let _ = self.send_ack(cx, Leg::B, b_seq, None, rejection);
                 let tag = self.a.local_tag.clone();
                 cx.refuse(Leg::A, &self.a_tx, &self.a_invite, refusal, &tag);
                 self.a_final = Some(refusal.status());
@@ -492,20 +496,23 @@ impl Live {
         self.a_final = Some(response.status().unwrap_or(200));
         self.out.remove(&self.b_tx);
         let tx = self.a_tx.clone();
-        self.await_ack(cx, Leg::A, cseq, b_cseq, tx, to_a);
+        let rejection = rejecting_answer(&self.b_invite, response);
+        self.await_ack(cx, Leg::A, (cseq, b_cseq), tx, to_a, rejection);
         self.phase = Phase::Confirmed;
         Flow::Continue
     }
 
     /// Sends the 2xx `response` on `leg` and retransmits it until the ACK (§13.3.1.4).
+    /// `cseqs` are the INVITE's CSeq on `leg` and on the other leg; `rejection` answers the
+    /// other leg's late offer if the answer in the ACK cannot be relayed.
     pub(super) fn await_ack(
         &mut self,
         cx: &mut Cx<'_>,
         leg: Leg,
-        cseq: u32,
-        other_cseq: u32,
+        (cseq, other_cseq): (u32, u32),
         tx: TxKey,
         response: Message,
+        rejection: Option<bytes::Bytes>,
     ) {
         cx.respond(leg, &tx, response.clone());
         let interval = cx.plan.timers.t1;
@@ -517,6 +524,7 @@ impl Live {
             other_cseq,
             tx,
             response,
+            rejection,
             interval,
             give_up: cx.now + cx.timeout(),
         });

@@ -207,8 +207,24 @@ fn unacceptable_answer_to_a_reinvite_ends_the_call_cleanly() {
     }
 }
 
+/// The answer that rejects B's one-line offer `m=audio … <proto> 0`.
+fn rejecting(proto: &str) -> String {
+    format!(
+        "v=0\r\no=- 0 0 IN IP4 0.0.0.0\r\ns=-\r\nc=IN IP4 0.0.0.0\r\nt=0 0\r\nm=audio 0 {proto} 0\r\n"
+    )
+}
+
+/// The ACK's body, checked to be declared as SDP.
+fn sdp_body(ack: &Message) -> String {
+    assert_eq!(
+        header(ack, HeaderName::ContentType).as_deref(),
+        Some("application/sdp")
+    );
+    String::from_utf8(ack.body.to_vec()).unwrap()
+}
+
 #[test]
-fn unacceptable_answer_in_an_ack_ends_the_call() {
+fn unacceptable_answer_in_an_ack_is_replaced_by_one_rejecting_every_stream() {
     let (mut rig, _) = Rig::start_with(invite("", ""), plan(), seam());
     let inv = rig.b_invite.clone();
     let actions = rig.b_reply(&inv, 200, &[], SDP);
@@ -216,7 +232,67 @@ fn unacceptable_answer_in_an_ack_ends_the_call() {
     let actions = rig.request(Leg::A, "ACK", "", &dtls());
     let ack = acks(&actions, Leg::B);
     assert_eq!(ack.len(), 1);
-    assert!(ack[0].body.is_empty());
+    // B's offer is answered (RFC 3261 §13.2.2.4) without a stream, then the call ends.
+    assert_eq!(sdp_body(&ack[0]), rejecting("RTP/AVP"));
     assert_eq!(sent(&actions, Leg::A).len(), 1);
     assert_eq!(sent(&actions, Leg::B).len(), 1);
+}
+
+#[test]
+fn unacceptable_late_offer_in_b_2xx_is_acked_with_every_stream_rejected() {
+    let (mut rig, _) = Rig::start_with(invite("", ""), plan(), seam());
+    let inv = rig.b_invite.clone();
+    assert!(inv.body.is_empty());
+    let actions = rig.b_reply(&inv, 200, &[], &dtls());
+    let ack = acks(&actions, Leg::B);
+    assert_eq!(ack.len(), 1);
+    assert_eq!(sdp_body(&ack[0]), rejecting("UDP/TLS/RTP/SAVPF"));
+    let bye = sent(&actions, Leg::B);
+    assert_eq!(bye.len(), 1);
+    assert_eq!(method(&bye[0]), Method::Bye);
+    only_final(&actions, Leg::A, 488);
+    // A 2xx retransmission gets the same ACK again.
+    let again = rig.b_reply(&inv, 200, &[], &dtls());
+    let ack2 = acks(&again, Leg::B);
+    assert_eq!(ack2.len(), 1);
+    assert_eq!(ack2[0].body, ack[0].body);
+    let done = rig.b_reply(&bye[0], 200, &[], "");
+    assert_eq!(ended(&done), Some((EndReason::MediaRefused, Some(488))));
+    assert!(rig.call.is_idle());
+}
+
+#[test]
+fn unparseable_late_offer_in_b_2xx_is_acked_without_a_body() {
+    let (mut rig, _) = Rig::start_with(invite("", ""), plan(), seam());
+    let inv = rig.b_invite.clone();
+    let actions = rig.b_reply(&inv, 200, &[], "garbage UDP/TLS/RTP/SAVPF\r\n");
+    let ack = acks(&actions, Leg::B);
+    assert_eq!(ack.len(), 1);
+    assert!(ack[0].body.is_empty());
+    only_final(&actions, Leg::A, 488);
+}
+
+#[test]
+fn an_unacceptable_answer_to_an_early_offer_is_acked_without_a_body() {
+    // B answered the SBC's offer: the ACK has nothing to answer.
+    let (mut rig, _) = Rig::start_with(invite("", SDP), plan(), seam());
+    let inv = rig.b_invite.clone();
+    let actions = rig.b_reply(&inv, 200, &[], &dtls());
+    assert!(acks(&actions, Leg::B)[0].body.is_empty());
+}
+
+#[test]
+fn unacceptable_offer_in_the_2xx_to_a_bodyless_reinvite_is_answered_with_every_stream_rejected() {
+    for from in [Leg::A, Leg::B] {
+        let to = from.other();
+        let mut rig = Rig::confirmed_with(SDP, seam());
+        rig.request(from, "INVITE", "", "");
+        let out = rig.last(to);
+        assert!(out.body.is_empty());
+        let actions = rig.match_reply(to, &out, 200, &dtls());
+        let ack = acks(&actions, to);
+        assert_eq!(ack.len(), 1, "{from:?}");
+        assert_eq!(sdp_body(&ack[0]), rejecting("UDP/TLS/RTP/SAVPF"));
+        only_final(&actions, from, 488);
+    }
 }
