@@ -223,26 +223,13 @@ fn media_sipp(scenario: &str, port: u16, args: &[&str]) -> Command {
     command
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sipp_refused_reinvite_gets_488_and_the_call_and_media_go_on() {
-    if sipp().is_none() {
-        return;
-    }
-    let dir = temp_dir("refuse-reinvite");
-    let file = dir.join("calls.jsonl");
-    let pbx_port = free_port(Transport::Udp);
-    let sbc = sbc_with(pbx_port, &file, |text| text).await;
-    // The PBX (echoing RTP) takes exactly one INVITE: a relayed re-INVITE would fail it.
-    let pbx = media_sipp("media-uas.xml", pbx_port, &["-rtp_echo"])
-        .spawn()
-        .expect("sipp pbx starts");
+/// Starts `pbx`, then one call of `caller` through the SBC's UDP access listener; both SIPp
+/// runs must succeed.
+async fn call_through(sbc: &Running, mut pbx: Command, caller: &str) {
+    let pbx = pbx.spawn().expect("sipp pbx starts");
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let target = access(&sbc, Transport::Udp).to_string();
-    let mut caller = media_sipp(
-        "refuse-reinvite-uac.xml",
-        free_port(Transport::Udp),
-        &[&target],
-    );
+    let target = access(sbc, Transport::Udp).to_string();
+    let mut caller = media_sipp(caller, free_port(Transport::Udp), &[&target]);
     let caller = tokio::task::spawn_blocking(move || caller.output())
         .await
         .unwrap()
@@ -253,6 +240,20 @@ async fn sipp_refused_reinvite_gets_488_and_the_call_and_media_go_on() {
         .expect("sipp pbx runs");
     assert!(caller.status.success(), "caller: {}", summary(&caller));
     assert!(pbx.status.success(), "PBX: {}", summary(&pbx));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sipp_refused_reinvite_gets_488_and_the_call_and_media_go_on() {
+    if sipp().is_none() {
+        return;
+    }
+    let dir = temp_dir("refuse-reinvite");
+    let file = dir.join("calls.jsonl");
+    let pbx_port = free_port(Transport::Udp);
+    let sbc = sbc_with(pbx_port, &file, |text| text).await;
+    // The PBX (echoing RTP) takes exactly one INVITE: a relayed re-INVITE would fail it.
+    let pbx = media_sipp("media-uas.xml", pbx_port, &["-rtp_echo"]);
+    call_through(&sbc, pbx, "refuse-reinvite-uac.xml").await;
     assert_eq!(wait_idle(&sbc).await, 0.0);
     let metrics = harness::scrape(sbc.metrics_addr).await;
     sbc.shutdown().await;
@@ -290,22 +291,8 @@ async fn sipp_late_offer_refused_in_the_2xx_is_acked_with_every_stream_rejected(
     let sbc = sbc_with(pbx_port, &file, |text| text).await;
     // The PBX checks the ACK's answer: both of its streams rejected, nothing of anyone's
     // addresses or keys in it; then it takes the BYE.
-    let pbx = media_sipp("refuse-late-uas.xml", pbx_port, &[])
-        .spawn()
-        .expect("sipp pbx starts");
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let target = access(&sbc, Transport::Udp).to_string();
-    let mut caller = media_sipp("refuse-late-uac.xml", free_port(Transport::Udp), &[&target]);
-    let caller = tokio::task::spawn_blocking(move || caller.output())
-        .await
-        .unwrap()
-        .expect("sipp caller runs");
-    let pbx = tokio::task::spawn_blocking(move || pbx.wait_with_output())
-        .await
-        .unwrap()
-        .expect("sipp pbx runs");
-    assert!(caller.status.success(), "caller: {}", summary(&caller));
-    assert!(pbx.status.success(), "PBX: {}", summary(&pbx));
+    let pbx = media_sipp("refuse-late-uas.xml", pbx_port, &[]);
+    call_through(&sbc, pbx, "refuse-late-uac.xml").await;
     assert_eq!(wait_idle(&sbc).await, 0.0);
     let metrics = harness::scrape(sbc.metrics_addr).await;
     sbc.shutdown().await;
