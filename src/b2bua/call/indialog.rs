@@ -6,7 +6,9 @@
 //! plan allows it) and §16.6 item 3 / §8.2 (Max-Forwards re-checked on every relayed request).
 
 use super::refusal::MediaRefusal;
-use super::relay::{carry_body, carry_headers, map_final, rejecting_answer, stamp_agent};
+use super::relay::{
+    carry_body, carry_headers, late_offer, map_final, rejecting_answer, stamp_agent,
+};
 use super::{CallTimer, Cx, EndReason, Flow, Leg, Live, Outgoing, Phase, Purpose};
 use crate::sip::header::{HeaderName, MaxForwards, NameAddr};
 use crate::sip::message::{Header, Message};
@@ -291,8 +293,8 @@ impl Live {
                     self.dialog(leg).refresh_target(&response);
                     let cseq = request.cseq().map(|c| c.seq).unwrap_or(0);
                     let other = response.cseq().map(|c| c.seq).unwrap_or(0);
-                    let rejection = rejecting_answer(&request, &response);
-                    self.await_ack(cx, from, (cseq, other), tx, back, rejection);
+                    let offer = late_offer(&request, &response);
+                    self.await_ack(cx, from, (cseq, other), tx, back, offer);
                 } else {
                     if (200..300).contains(&code) && request.method() == Some(&Method::Update) {
                         self.dialog(leg).refresh_target(&response);
@@ -326,7 +328,8 @@ impl Live {
     ) -> Flow {
         if request.method() == Some(&Method::Invite) {
             let seq = response.cseq().map(|c| c.seq).unwrap_or(0);
-            let _ = self.send_ack(cx, leg, seq, None, rejecting_answer(request, response));
+            let offer = late_offer(request, response);
+            let _ = self.send_ack(cx, leg, seq, None, offer.as_ref());
         }
         let tag = self.dialog(from).local_tag.clone();
         cx.refuse(from, tx, request, refusal, &tag);
@@ -387,7 +390,7 @@ impl Live {
                 leg.other(),
                 wait.other_cseq,
                 Some((leg, ack)),
-                wait.rejection,
+                wait.late_offer.as_ref(),
             )
             .is_err()
         {
@@ -400,16 +403,16 @@ impl Live {
     }
 
     /// Sends the ACK for the 2xx with CSeq `seq` on `leg`, carrying `source`'s body; when the
-    /// relay refuses that body, the refusal is returned and the ACK carries `rejection` (the
-    /// answer rejecting every stream of a late offer) or no body. Without a `source` the ACK
-    /// carries `rejection`, if any.
+    /// relay refuses that body, the refusal is returned and the ACK answers `late_offer` (the
+    /// offer in the 2xx, if any) by rejecting every stream, or has no body. Without a `source`
+    /// the ACK answers `late_offer` so, if there is one.
     pub(super) fn send_ack(
         &mut self,
         cx: &mut Cx<'_>,
         leg: Leg,
         seq: u32,
         source: Option<(Leg, &Message)>,
-        rejection: Option<Bytes>,
+        late_offer: Option<&Bytes>,
     ) -> Result<(), MediaRefusal> {
         let local = super::local(cx.plan, leg);
         let via = cx.ids.via(leg, local);
@@ -421,7 +424,7 @@ impl Live {
             None => Ok(()),
         };
         if (source.is_none() || carried.is_err())
-            && let Some(answer) = rejection
+            && let Some(answer) = late_offer.and_then(rejecting_answer)
         {
             ack.set_body(answer, Some(Bytes::from_static(b"application/sdp")));
         }

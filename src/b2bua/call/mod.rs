@@ -102,9 +102,9 @@ struct AckWait {
     other_cseq: u32,
     tx: TxKey,
     response: Message,
-    /// The answer rejecting every stream of the other leg's late offer, sent in the ACK to it
-    /// when the relay refuses the answer in this leg's ACK.
-    rejection: Option<bytes::Bytes>,
+    /// The other leg's late offer, answered by rejecting every stream in the ACK to it when
+    /// the relay refuses the answer in this leg's ACK.
+    late_offer: Option<bytes::Bytes>,
     interval: Duration,
     give_up: Instant,
 }

@@ -79,20 +79,22 @@ pub(crate) fn carry_body(
     Ok(())
 }
 
-/// The ACK body for a 2xx `response` to `request` that the SBC will not keep: when `request`
-/// went without a body, `response` carries an offer (late offer), and the ACK must carry an
-/// answer even though the dialog ends at once (RFC 3261 §13.2.2.4) — one rejecting every
-/// stream (RFC 3264 §6). `None` when there is no offer or it is not SDP the SBC can read.
-pub(crate) fn rejecting_answer(request: &Message, response: &Message) -> Option<Bytes> {
-    if !request.body.is_empty() || response.body.is_empty() {
-        return None;
-    }
+/// The SDP offer a 2xx `response` to `request` carries when `request` went without a body
+/// (late offer): its ACK must carry an answer (RFC 3261 §13.2.2.4), so if the SBC will not
+/// keep the 2xx, [`rejecting_answer`] answers it. `None` when there is no offer or it is not
+/// SDP. Only a reference-counted copy of the body; nothing is parsed here.
+pub(crate) fn late_offer(request: &Message, response: &Message) -> Option<Bytes> {
     let sdp = response
         .headers
         .get(HeaderName::ContentType)
         .is_none_or(|ct| ct.to_ascii_lowercase().starts_with(b"application/sdp"));
-    let answer = crate::sdp::reject_all(&response.body, &crate::sdp::SdpLimits::DEFAULT)?;
-    sdp.then_some(answer)
+    (sdp && request.body.is_empty() && !response.body.is_empty()).then(|| response.body.clone())
+}
+
+/// The answer to a late `offer` that rejects every stream (RFC 3264 §6), for an ACK after
+/// which the dialog ends; `None` when the offer cannot be read.
+pub(crate) fn rejecting_answer(offer: &Bytes) -> Option<Bytes> {
+    crate::sdp::reject_all(offer, &crate::sdp::SdpLimits::DEFAULT)
 }
 
 /// Adds the configured software name: `User-Agent` on requests, `Server` on responses.

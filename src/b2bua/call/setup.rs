@@ -6,9 +6,7 @@
 use super::dialog::{Dialog, cancel_for, value};
 use super::ids::{Ids, is_looped};
 use super::refusal::MediaRefusal;
-use super::relay::{
-    BodyTransform, carry_body, carry_headers, map_final, rejecting_answer, stamp_agent,
-};
+use super::relay::{BodyTransform, carry_body, carry_headers, late_offer, map_final, stamp_agent};
 use super::{
     AckWait, Action, Call, CallPlan, CallTimer, Cx, EndReason, Flow, Leg, Live, Outgoing, Phase,
     Purpose, Rel, State,
@@ -232,8 +230,8 @@ impl Live {
                 cx.cancel_timer(CallTimer::CancelWait);
                 self.learn_b_dialog(&response, true);
                 let seq = self.b_invite.cseq().map(|c| c.seq).unwrap_or(1);
-                let rejection = rejecting_answer(&self.b_invite, &response);
-                let _ = self.send_ack(cx, Leg::B, seq, None, rejection);
+                let offer = late_offer(&self.b_invite, &response);
+                let _ = self.send_ack(cx, Leg::B, seq, None, offer.as_ref());
                 self.hang_up(cx, &[Leg::B], reason)
             }
             (_, 200..=299) if self.is_other_fork(&response) => {
@@ -483,8 +481,8 @@ impl Live {
             Ok(to_a) => to_a,
             Err(refusal) => {
                 self.out.remove(&self.b_tx);
-                let rejection = rejecting_answer(&self.b_invite, response);
-                let _ = self.send_ack(cx, Leg::B, b_seq, None, rejection);
+                let offer = late_offer(&self.b_invite, response);
+                let _ = self.send_ack(cx, Leg::B, b_seq, None, offer.as_ref());
                 let tag = self.a.local_tag.clone();
                 cx.refuse(Leg::A, &self.a_tx, &self.a_invite, refusal, &tag);
                 self.a_final = Some(refusal.status());
@@ -496,15 +494,15 @@ impl Live {
         self.a_final = Some(response.status().unwrap_or(200));
         self.out.remove(&self.b_tx);
         let tx = self.a_tx.clone();
-        let rejection = rejecting_answer(&self.b_invite, response);
-        self.await_ack(cx, Leg::A, (cseq, b_cseq), tx, to_a, rejection);
+        let offer = late_offer(&self.b_invite, response);
+        self.await_ack(cx, Leg::A, (cseq, b_cseq), tx, to_a, offer);
         self.phase = Phase::Confirmed;
         Flow::Continue
     }
 
     /// Sends the 2xx `response` on `leg` and retransmits it until the ACK (§13.3.1.4).
-    /// `cseqs` are the INVITE's CSeq on `leg` and on the other leg; `rejection` answers the
-    /// other leg's late offer if the answer in the ACK cannot be relayed.
+    /// `cseqs` are the INVITE's CSeq on `leg` and on the other leg; `late_offer` is the other
+    /// leg's, to answer if the answer in the ACK cannot be relayed.
     pub(super) fn await_ack(
         &mut self,
         cx: &mut Cx<'_>,
@@ -512,7 +510,7 @@ impl Live {
         (cseq, other_cseq): (u32, u32),
         tx: TxKey,
         response: Message,
-        rejection: Option<bytes::Bytes>,
+        late_offer: Option<bytes::Bytes>,
     ) {
         cx.respond(leg, &tx, response.clone());
         let interval = cx.plan.timers.t1;
@@ -524,7 +522,7 @@ impl Live {
             other_cseq,
             tx,
             response,
-            rejection,
+            late_offer,
             interval,
             give_up: cx.now + cx.timeout(),
         });
