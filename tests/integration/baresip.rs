@@ -4,9 +4,24 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::AtomicU16;
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::thread::JoinHandle;
 use std::time::Duration;
+
+use crate::interop::port_block;
+
+/// A port for baresip's `sip_listen`: it binds UDP and TCP on it and TLS on the next one, so all
+/// three must be free. The ports come from 15000-17999, below the ephemeral range (an outgoing
+/// connection cannot take one between the check and baresip's bind) and apart from the ranges
+/// other tests use; each call hands out a pair no earlier call in this process had.
+pub fn sip_port() -> u16 {
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    port_block(&NEXT, 15_000, 1_500, 2, |p| {
+        std::net::UdpSocket::bind(("127.0.0.1", p)).is_ok()
+            && (p..p + 2).all(|q| std::net::TcpListener::bind(("127.0.0.1", q)).is_ok())
+    })
+}
 
 /// A running baresip; it quits by itself after 90 s and is killed when dropped, so a hung phone
 /// cannot hold a test or outlive it.

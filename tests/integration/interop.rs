@@ -6,6 +6,7 @@ use crate::harness::{self, access, repo};
 use sbc::config::Transport;
 use std::net::SocketAddr;
 use std::process::Command;
+use std::sync::atomic::{AtomicU16, Ordering};
 
 /// The `sipp` binary, or `None` (with a loud notice) when it is absent and not required.
 pub fn sipp() -> Option<&'static str> {
@@ -22,6 +23,27 @@ pub fn sipp() -> Option<&'static str> {
         "\n*** sipp not installed: SIPp interop tests SKIPPED (apt-get install -y sip-tester) ***\n"
     );
     None
+}
+
+/// The first port of a block of `width` ports in `base..base + blocks * width` that `free`
+/// accepts and that no earlier call with the same `next` handed out, so peers started by tests
+/// running side by side never race for the same ports. Processes start at different blocks.
+pub fn port_block(
+    next: &AtomicU16,
+    base: u16,
+    blocks: u16,
+    width: u16,
+    free: impl Fn(u16) -> bool,
+) -> u16 {
+    let start = (std::process::id() % u32::from(blocks)) as u16;
+    loop {
+        let block = next.fetch_add(1, Ordering::Relaxed);
+        assert!(block < blocks, "a free block of {width} ports from {base}");
+        let p = base + (start + block) % blocks * width;
+        if free(p) {
+            return p;
+        }
+    }
 }
 
 /// A free local port for SIPp to bind.

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::atomic::AtomicU16;
 use std::time::Duration;
 
 use sbc::app::Running;
@@ -15,7 +15,7 @@ use sbc::config::Transport;
 
 use crate::baresip::{self, Phone};
 use crate::harness::{self, repo};
-use crate::interop::{free_port, sipp};
+use crate::interop::{free_port, port_block, sipp};
 
 /// Packets in `tests/data/rtp/pcmu-3s.pcap`.
 const PCAP_PACKETS: f64 = 150.0;
@@ -42,15 +42,9 @@ fn dropped(metrics: &str, realm: &str, reason: &str) -> f64 {
 /// running side by side never race for the same ports.
 pub(crate) fn media_ports() -> u16 {
     static NEXT: AtomicU16 = AtomicU16::new(0);
-    let start = (std::process::id() % 2_500) as u16;
-    loop {
-        let block = NEXT.fetch_add(1, Ordering::Relaxed);
-        assert!(block < 2_500, "four free UDP ports below 30000");
-        let p = 20_000 + (start + block) % 2_500 * 4;
-        if (p..p + 4).all(|q| std::net::UdpSocket::bind(("127.0.0.1", q)).is_ok()) {
-            return p;
-        }
-    }
+    port_block(&NEXT, 20_000, 2_500, 4, |p| {
+        (p..p + 4).all(|q| std::net::UdpSocket::bind(("127.0.0.1", q)).is_ok())
+    })
 }
 
 /// SIPp's summary lines, for failure messages.
@@ -215,7 +209,7 @@ fn baresip_dir(outbound: std::net::SocketAddr) -> PathBuf {
          audio_alert aufile,/dev/null\naudio_srate 8000\naudio_channels 1\nrtp_ports {rtp}-{rtp_max}\n\
          module_path /usr/lib/baresip/modules\nmodule g711.so\nmodule aufile.so\nmodule srtp.so\n\
          module stdio.so\nmodule_app account.so\nmodule_app menu.so\n",
-        sip = free_port(Transport::Tcp),
+        sip = baresip::sip_port(),
         ca = repo().join("certs/dev/ca.crt").display(),
         dir = dir.display(),
         rtp_max = rtp + 3,
