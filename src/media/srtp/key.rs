@@ -117,7 +117,8 @@ impl SrtpKey {
     /// [`super::SrtpSession::rekey`]).
     pub fn same_as(&self, other: &SrtpKey) -> bool {
         self.suite == other.suite
-            && rtc_srtp::crypto::constant_time_eq(self.key_salt(), other.key_salt())
+            && aws_lc_rs::constant_time::verify_slices_are_equal(self.key_salt(), other.key_salt())
+                .is_ok()
     }
 
     /// The master key bytes.

@@ -19,9 +19,12 @@
 //! errors say why a packet was dropped ([`SrtpError::reason`] is the metric label); state per
 //! direction is bounded ([`MAX_SSRCS`]). Keys never reach a log: no type here prints them.
 //!
-//! The engine is the `rtc-srtp` crate; nothing of it appears in this module's public API. It
-//! has no MKI and no way to set or read the rollover counter, hence MKI-less answers and
-//! [`SrtpSession::rekey`], which keeps a direction's context when a re-INVITE repeats its key.
+//! The packet transforms are in `cipher.rs`, on aws-lc-rs (AES counter mode, AES-GCM) and an
+//! HMAC-SHA1 over the `sha1` crate's compression function (`hmac_sha1.rs`), with every session key derived once per direction; the tests
+//! check them against published vectors and, packet for packet, against `rtc-srtp`, an
+//! independent implementation. MKI is not supported, hence MKI-less answers;
+//! [`SrtpSession::rekey`] keeps a direction's state (rollover counter, replay window) when a
+//! re-INVITE repeats its key.
 //!
 //! # Example
 //!
@@ -52,7 +55,9 @@
 //! assert_eq!(err.reason(), "auth_failed");
 //! ```
 
+mod cipher;
 mod error;
+mod hmac_sha1;
 mod key;
 mod negotiate;
 mod replay;
@@ -61,6 +66,8 @@ mod session;
 mod stream;
 mod suite;
 
+#[cfg(test)]
+mod cross_tests;
 #[cfg(test)]
 mod oracle_tests;
 #[cfg(test)]
@@ -79,7 +86,7 @@ pub use sdes::{
     CryptoAttribute, MAX_ATTRIBUTE_LEN, MAX_LIFETIME, MAX_TAG, SdesError, SessionParam,
 };
 pub use session::{Rekeyed, SrtpSession};
-pub use stream::{MAX_SSRCS, PROBE_RESET, SrtpReceiver, SrtpSender};
+pub use stream::{MAX_SSRCS, SrtpReceiver, SrtpSender};
 pub use suite::CryptoSuite;
 
 /// The packet operations of an SRTP leg, as the relay uses them.

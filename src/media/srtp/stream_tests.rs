@@ -3,8 +3,8 @@
 
 use super::vector_tests::{g711, receiver_report};
 use super::{
-    CryptoSuite, MAX_SSRCS, PROBE_RESET, REPLAY_WINDOW, SrtpError, SrtpKey, SrtpReceiver,
-    SrtpSender, SrtpSession, SrtpTransform,
+    CryptoSuite, MAX_SSRCS, REPLAY_WINDOW, SrtpError, SrtpKey, SrtpReceiver, SrtpSender,
+    SrtpSession, SrtpTransform,
 };
 
 fn pair(suite: CryptoSuite) -> (SrtpSender, SrtpReceiver) {
@@ -53,13 +53,13 @@ fn any_flipped_bit_fails_authentication_and_moves_no_state() {
     for suite in CryptoSuite::ALL {
         let (mut sender, mut receiver) = pair(suite);
         let mut plain = vec![1, 2, 3];
-        // Admit the SSRC, so the main context (not only the probe) sees the forgeries.
+        // Admit the SSRC, so the forgeries meet a known stream with a replay window.
         receiver
             .unprotect_rtp(&protect(&mut sender, &g711(9, 1)), &mut plain)
             .unwrap();
         let wire = protect(&mut sender, &g711(9, 2));
         // Bits 16..=31 are the sequence number; 64..=95 the SSRC: a changed SSRC is a new
-        // stream, verified on the probe.
+        // stream, verified with rollover counter 0.
         for bit in (0..wire.len() * 8).filter(|b| *b >= 8) {
             let mut forged = wire.clone();
             forged[bit / 8] ^= 0x80 >> (bit % 8);
@@ -260,8 +260,8 @@ fn srtcp_with_the_e_flag_clear_is_refused() {
 fn ssrcs_per_direction_are_bounded_and_forgeries_do_not_use_them_up() {
     let (mut sender, mut receiver) = pair(CryptoSuite::AesCm128HmacSha1_80);
     let mut plain = Vec::new();
-    // Forged packets of unknown SSRCs, enough to rebuild the probe context twice.
-    for ssrc in 0..(2 * PROBE_RESET + 5) {
+    // Forged packets of far more unknown SSRCs than a direction admits.
+    for ssrc in 0..(64 * MAX_SSRCS as u32) {
         let mut forged = g711(0x8000_0000 | ssrc, 1);
         forged.extend_from_slice(&[0u8; 10]);
         assert_eq!(

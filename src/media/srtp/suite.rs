@@ -1,8 +1,6 @@
 //! SRTP crypto suites as SDES names them (RFC 4568 §6.2, RFC 6188, RFC 7714 §14.1) and their
 //! key, salt and tag sizes (pure).
 
-use rtc_srtp::protection_profile::ProtectionProfile;
-
 /// The longest master key plus master salt of any suite (AES-256: 32 + 14 bytes).
 pub const MAX_KEY_SALT_LEN: usize = 46;
 
@@ -56,36 +54,41 @@ impl CryptoSuite {
 
     /// Master key length in bytes.
     pub fn key_len(self) -> usize {
-        self.profile().key_len()
+        match self {
+            Self::AesCm128HmacSha1_80 | Self::AesCm128HmacSha1_32 | Self::AeadAes128Gcm => 16,
+            Self::Aes256CmHmacSha1_80 | Self::Aes256CmHmacSha1_32 | Self::AeadAes256Gcm => 32,
+        }
     }
 
     /// Master salt length in bytes (14 for AES-CM, 12 for AES-GCM).
     pub fn salt_len(self) -> usize {
-        self.profile().salt_len()
+        if self.is_gcm() { 12 } else { 14 }
     }
 
     /// Bytes an SRTP packet grows by when protected (HMAC tag or GCM tag).
     pub fn rtp_overhead(self) -> usize {
-        let profile = self.profile();
-        profile.rtp_auth_tag_len() + profile.aead_auth_tag_len()
-    }
-
-    /// Bytes an SRTCP packet grows by when protected (SRTCP index word plus tag).
-    pub fn rtcp_overhead(self) -> usize {
-        let profile = self.profile();
-        4 + profile.rtcp_auth_tag_len() + profile.aead_auth_tag_len()
-    }
-
-    /// The engine's protection profile for this suite; never leaves the `srtp` module.
-    pub(super) fn profile(self) -> ProtectionProfile {
         match self {
-            Self::AesCm128HmacSha1_80 => ProtectionProfile::Aes128CmHmacSha1_80,
-            Self::AesCm128HmacSha1_32 => ProtectionProfile::Aes128CmHmacSha1_32,
-            Self::Aes256CmHmacSha1_80 => ProtectionProfile::Aes256CmHmacSha1_80,
-            Self::Aes256CmHmacSha1_32 => ProtectionProfile::Aes256CmHmacSha1_32,
-            Self::AeadAes128Gcm => ProtectionProfile::AeadAes128Gcm,
-            Self::AeadAes256Gcm => ProtectionProfile::AeadAes256Gcm,
+            Self::AesCm128HmacSha1_80 | Self::Aes256CmHmacSha1_80 => 10,
+            Self::AesCm128HmacSha1_32 | Self::Aes256CmHmacSha1_32 => 4,
+            Self::AeadAes128Gcm | Self::AeadAes256Gcm => 16,
         }
+    }
+
+    /// Bytes an SRTCP packet grows by when protected: the E‖index word plus the tag (80-bit
+    /// HMAC for every AES-CM suite, RFC 4568 §6.2.2; the 16-byte GCM tag).
+    pub fn rtcp_overhead(self) -> usize {
+        if self.is_gcm() { 4 + 16 } else { 4 + 10 }
+    }
+
+    /// The octets after an SRTCP packet's E‖index word: the HMAC tag (none for GCM, whose tag
+    /// precedes the word, RFC 7714 §17).
+    pub(super) fn rtcp_trailing_tag(self) -> usize {
+        if self.is_gcm() { 0 } else { 10 }
+    }
+
+    /// An AEAD suite of RFC 7714.
+    pub(super) fn is_gcm(self) -> bool {
+        matches!(self, Self::AeadAes128Gcm | Self::AeadAes256Gcm)
     }
 }
 
