@@ -12,7 +12,7 @@
 use aws_lc_rs::aead::{AES_128_GCM, AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
 use aws_lc_rs::cipher::{AES_128, AES_256, EncryptingKey, EncryptionContext, UnboundCipherKey};
 use aws_lc_rs::iv::FixedLength;
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 use super::error::SrtpError;
 use super::hmac_sha1::HmacSha1;
@@ -39,6 +39,17 @@ enum Part {
         aead: LessSafeKey,
         salt: [u8; 12],
     },
+}
+
+impl Drop for Part {
+    fn drop(&mut self) {
+        // The AES key schedules wipe themselves (aws-lc-rs), aws-lc cleanses the GCM context it
+        // allocated when it frees it, and `HmacSha1` wipes its pad states.
+        match self {
+            Part::Cm { salt, .. } => salt.zeroize(),
+            Part::Gcm { salt, .. } => salt.zeroize(),
+        }
+    }
 }
 
 /// Where an RTP packet stands: what the transform needs besides its bytes.
