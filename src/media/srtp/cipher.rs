@@ -370,3 +370,7 @@ fn verify(auth: &HmacSha1, body: &[u8], roc: Option<u32>, tag: &[u8]) -> Result<
     aws_lc_rs::constant_time::verify_slices_are_equal(&expected[..tag.len()], tag)
         .map_err(|_| SrtpError::AuthFailed)
 }
+
+#[cfg(test)]
+#[path = "cipher_tests.rs"]
+mod tests;
