@@ -262,3 +262,56 @@ async fn an_unregistered_nated_phone_stops_counting_even_if_the_pbx_is_silent() 
     assert_eq!(nated().await, 0.0);
     sbc.shutdown().await;
 }
+
+/// A REGISTER whose Max-Forwards is used up gets 483 and never reaches the PBX; one with a
+/// hop left is relayed with Max-Forwards 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_register_out_of_hops_gets_483_and_goes_no_further() {
+    let pbx = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let pbx_addr = pbx.local_addr().unwrap();
+    let sbc = harness::start_with_pbx("", &format!("udp:{pbx_addr}")).await;
+    let phone = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let local = phone.local_addr().unwrap();
+    let register = |hops: u8, cseq: u8| {
+        format!(
+            "REGISTER sip:pbx.example.com SIP/2.0\r\n\
+             Via: SIP/2.0/UDP {local};branch=z9hG4bK-hops{cseq}\r\n\
+             Max-Forwards: {hops}\r\n\
+             From: <sip:1001@pbx.example.com>;tag=ph1\r\n\
+             To: <sip:1001@pbx.example.com>\r\n\
+             Call-ID: hops@phone\r\n\
+             CSeq: {cseq} REGISTER\r\n\
+             Contact: <sip:1001@{local}>\r\n\
+             Expires: 3600\r\n\
+             Content-Length: 0\r\n\r\n"
+        )
+    };
+    let access = access(&sbc, Transport::Udp);
+    phone
+        .send_to(register(0, 1).as_bytes(), access)
+        .await
+        .unwrap();
+    let (answer, _) = receive(&phone, Duration::from_secs(5))
+        .await
+        .expect("the phone gets an answer");
+    assert!(answer.starts_with("SIP/2.0 483 "), "{answer}");
+    assert!(
+        receive(&pbx, Duration::from_millis(500)).await.is_none(),
+        "nothing reaches the PBX"
+    );
+
+    phone
+        .send_to(register(1, 2).as_bytes(), access)
+        .await
+        .unwrap();
+    let (relayed, from) = receive(&pbx, Duration::from_secs(5))
+        .await
+        .expect("the REGISTER with a hop left reaches the PBX");
+    assert_eq!(headers(&relayed, "Max-Forwards"), vec!["0"], "{relayed}");
+    pbx.send_to(ok_to(&relayed).as_bytes(), from).await.unwrap();
+    let (answer, _) = receive(&phone, Duration::from_secs(5))
+        .await
+        .expect("the phone gets the PBX's answer");
+    assert!(answer.starts_with("SIP/2.0 200 "), "{answer}");
+    sbc.shutdown().await;
+}
