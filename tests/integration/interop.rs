@@ -46,20 +46,18 @@ pub fn port_block(
     }
 }
 
-/// A free local port for SIPp to bind.
-pub fn free_port(transport: Transport) -> u16 {
-    match transport {
-        Transport::Udp => std::net::UdpSocket::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port(),
-        _ => std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port(),
-    }
+/// A free local port for SIPp (or another peer) to bind, free for UDP and TCP alike. Ports come
+/// from 10000-14999, below the kernel's ephemeral range, so no outgoing socket can take one
+/// between this check and the peer's bind, and apart from the ranges other tests use (baresip
+/// SIP 15000-17999, tiny relay ranges 18000-19999, peer media 20000-29999, relay 30000-39999);
+/// each call hands out a port no earlier call in this process had. The transport only says what
+/// the caller will bind: every port is checked for both.
+pub fn free_port(_transport: Transport) -> u16 {
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    port_block(&NEXT, 10_000, 5_000, 1, |p| {
+        std::net::UdpSocket::bind(("127.0.0.1", p)).is_ok()
+            && std::net::TcpListener::bind(("127.0.0.1", p)).is_ok()
+    })
 }
 
 /// Runs `scenario` `calls` times against `target`; returns SIPp's output when it reports a
