@@ -10,6 +10,7 @@
 
 use std::process::{Command, Stdio};
 use std::sync::Arc;
+use std::sync::atomic::AtomicU16;
 use std::time::Duration;
 
 use sbc::app::Running;
@@ -18,7 +19,7 @@ use serde_json::Value;
 
 use crate::drain::{finished, spawn_sipp};
 use crate::harness::{self, access, repo};
-use crate::interop::{free_port, run_scenario, sipp};
+use crate::interop::{free_port, port_block, run_scenario, sipp};
 use crate::media_interop::{media_ports, summary};
 use crate::ops::{records, temp_dir, wait_idle};
 
@@ -120,13 +121,13 @@ async fn sipp_plain_offer_where_srtp_is_mandatory_gets_488() {
 }
 
 /// Eight consecutive free UDP ports below the ephemeral range and apart from the ranges other
-/// tests use (relay 30000-39999, SIPp media 20000-29999), for two realms of two pairs.
+/// tests use (relay 30000-39999, SIPp media 20000-29999), for two realms of two pairs; never
+/// the same block twice in one test process.
 fn tiny_ranges() -> u16 {
-    let start = (std::process::id() % 250) as u16 * 8;
-    (0..250u16)
-        .map(|i| 18_000 + (start + i * 8) % 2_000)
-        .find(|&p| (p..p + 8).all(|q| std::net::UdpSocket::bind(("127.0.0.1", q)).is_ok()))
-        .expect("eight free UDP ports in 18000-19999")
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    port_block(&NEXT, 18_000, 250, 8, |p| {
+        (p..p + 8).all(|q| std::net::UdpSocket::bind(("127.0.0.1", q)).is_ok())
+    })
 }
 
 /// Polls the metrics (bounded) until `series` reaches `n`; returns the last scrape.
