@@ -3,8 +3,9 @@
 //! from the master key (RFC 3711 §4.3, key derivation rate 0).
 //!
 //! A [`Cipher`] holds one direction's session keys already expanded: the AES key schedule, the
-//! HMAC inner and outer states (cloned per packet, never re-derived) and the salts, all in one
-//! allocation, so a packet touches a few adjacent cache lines and allocates nothing. It knows
+//! HMAC inner and outer states (copied per packet, never re-derived) and the salts — for the
+//! AES-CM suites all inside the cipher itself, for GCM behind aws-lc's one context — so a packet
+//! touches a few adjacent cache lines and allocates nothing. It knows
 //! nothing of rollover counters, SRTCP indexes or replay windows: the caller
 //! ([`super::SrtpSender`], [`super::SrtpReceiver`]) passes the packet index and decides what a
 //! verified packet may change. Verification never changes anything.
@@ -17,12 +18,10 @@ use zeroize::{Zeroize, Zeroizing};
 use super::error::SrtpError;
 use super::hmac_sha1::HmacSha1;
 use super::key::SrtpKey;
+use super::suite::SRTCP_HMAC_TAG;
 
 /// Octets before an SRTCP packet's encrypted part (header and sender SSRC).
 pub(super) const RTCP_CLEAR: usize = 8;
-/// The SRTCP tag of the HMAC-SHA1 suites: 80 bits for both the `_80` and `_32` suites
-/// (RFC 4568 §6.2.2).
-const SRTCP_HMAC_TAG: usize = 10;
 
 /// The session keys of one packet kind (SRTP or SRTCP) of one direction.
 // Inline on purpose: a packet reads its keys from the cipher's own allocation, and every part
@@ -76,11 +75,11 @@ impl Cipher {
     /// # Errors
     /// [`SrtpError::Engine`] if the crypto library refuses a key (it does not for valid sizes).
     pub(super) fn new(key: &SrtpKey) -> Result<Cipher, SrtpError> {
-        let suite = key.suite();
+        let master = ctr_key(key.master_key())?;
         Ok(Cipher {
-            rtp: Part::derive(key, 0)?,
-            rtcp: Part::derive(key, 3)?,
-            rtp_tag: suite.rtp_overhead(),
+            rtp: Part::derive(key, &master, 0)?,
+            rtcp: Part::derive(key, &master, 3)?,
+            rtp_tag: key.suite().rtp_overhead(),
         })
     }
 
@@ -246,17 +245,16 @@ fn gcm(
 
 impl Part {
     /// The session keys for labels `base` (encryption), `base + 1` (authentication) and
-    /// `base + 2` (salt).
-    fn derive(key: &SrtpKey, base: u8) -> Result<Part, SrtpError> {
+    /// `base + 2` (salt), from `master`, the key schedule of `key`'s master key.
+    fn derive(key: &SrtpKey, master: &EncryptingKey, base: u8) -> Result<Part, SrtpError> {
         let suite = key.suite();
-        let master = prf_key(key.master_key())?;
         let salt = key.master_salt();
         let mut enc = Zeroizing::new([0u8; 32]);
         let enc = &mut enc[..suite.key_len()];
-        prf(&master, salt, base, enc)?;
+        prf(master, salt, base, enc)?;
         if suite.is_gcm() {
             let mut session_salt = [0u8; 12];
-            prf(&master, salt, base + 2, &mut session_salt)?;
+            prf(master, salt, base + 2, &mut session_salt)?;
             let algorithm = if enc.len() == 16 {
                 &AES_128_GCM
             } else {
@@ -269,11 +267,11 @@ impl Part {
             });
         }
         let mut auth = Zeroizing::new([0u8; 20]);
-        prf(&master, salt, base + 1, &mut auth[..])?;
+        prf(master, salt, base + 1, &mut auth[..])?;
         let mut session_salt = [0u8; 14];
-        prf(&master, salt, base + 2, &mut session_salt)?;
+        prf(master, salt, base + 2, &mut session_salt)?;
         Ok(Part::Cm {
-            aes: prf_key(enc)?,
+            aes: ctr_key(enc)?,
             salt: session_salt,
             auth: HmacSha1::new(&auth[..]),
         })
@@ -281,7 +279,7 @@ impl Part {
 }
 
 /// An AES counter-mode key (128 or 256 bits by its length).
-fn prf_key(key: &[u8]) -> Result<EncryptingKey, SrtpError> {
+fn ctr_key(key: &[u8]) -> Result<EncryptingKey, SrtpError> {
     let algorithm = if key.len() == 16 { &AES_128 } else { &AES_256 };
     let key = UnboundCipherKey::new(algorithm, key).map_err(|_| SrtpError::Engine)?;
     EncryptingKey::ctr(key).map_err(|_| SrtpError::Engine)

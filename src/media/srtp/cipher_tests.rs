@@ -10,7 +10,7 @@ use super::super::oracle_tests::{
 use super::*;
 
 fn derived(master_key: &str, master_salt: &str, label: u8, len: usize) -> Vec<u8> {
-    let master = prf_key(&hex(master_key)).unwrap();
+    let master = ctr_key(&hex(master_key)).unwrap();
     let mut out = vec![0xffu8; len];
     prf(&master, &hex(master_salt), label, &mut out).unwrap();
     out
@@ -50,7 +50,7 @@ fn rfc3711_b3_and_rfc6188_key_derivation() {
 
 #[test]
 fn rfc3711_b2_keystream() {
-    let key = prf_key(&hex("2B7E151628AED2A6ABF7158809CF4F3C")).unwrap();
+    let key = ctr_key(&hex("2B7E151628AED2A6ABF7158809CF4F3C")).unwrap();
     let salt: [u8; 14] = hex("F0F1F2F3F4F5F6F7F8F9FAFBFCFD").try_into().unwrap();
     let mut stream = vec![0u8; 0xff02 * 16];
     ctr(&key, cm_iv(&salt, 0, 0), &mut stream).unwrap();

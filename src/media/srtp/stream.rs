@@ -230,19 +230,7 @@ impl SrtpReceiver {
             None => u64::from(fields.seq),
         };
         self.cipher.unprotect_rtp(packet, fields.at(index), out)?;
-        let fresh = match known {
-            Some(at) => self.rtp[at].1.accept(index),
-            None => {
-                self.rtp
-                    .push((fields.ssrc, ReplayWindow::starting_at(index)));
-                true
-            }
-        };
-        if !fresh {
-            out.clear();
-            return Err(SrtpError::Replay);
-        }
-        Ok(())
+        record(&mut self.rtp, known, fields.ssrc, index, out)
     }
 
     /// Verifies and decrypts the SRTCP packet `packet` into `out` (cleared first; left empty on
@@ -268,18 +256,29 @@ impl SrtpReceiver {
             return Err(SrtpError::TooManySsrcs);
         }
         self.cipher.unprotect_rtcp(packet, ssrc, index, out)?;
-        let fresh = match known {
-            Some(at) => self.rtcp[at].1.accept(u64::from(index)),
-            None => {
-                self.rtcp
-                    .push((ssrc, ReplayWindow::starting_at(u64::from(index))));
-                true
-            }
-        };
-        if !fresh {
-            out.clear();
-            return Err(SrtpError::Replay);
-        }
-        Ok(())
+        record(&mut self.rtcp, known, ssrc, u64::from(index), out)
     }
+}
+
+/// Records the verified packet `index` of `ssrc` (at `known` in `table`, or a new SSRC, for
+/// which the caller checked there is room); a replay empties `out` and is refused.
+fn record(
+    table: &mut Vec<(u32, ReplayWindow)>,
+    known: Option<usize>,
+    ssrc: u32,
+    index: u64,
+    out: &mut Vec<u8>,
+) -> Result<(), SrtpError> {
+    let fresh = match known {
+        Some(at) => table[at].1.accept(index),
+        None => {
+            table.push((ssrc, ReplayWindow::starting_at(index)));
+            true
+        }
+    };
+    if !fresh {
+        out.clear();
+        return Err(SrtpError::Replay);
+    }
+    Ok(())
 }

@@ -1,6 +1,10 @@
 //! SRTP crypto suites as SDES names them (RFC 4568 §6.2, RFC 6188, RFC 7714 §14.1) and their
 //! key, salt and tag sizes (pure).
 
+/// The SRTCP tag of the HMAC-SHA1 suites: 80 bits for both the `_80` and `_32` suites
+/// (RFC 4568 §6.2.2).
+pub(super) const SRTCP_HMAC_TAG: usize = 10;
+
 /// The longest master key plus master salt of any suite (AES-256: 32 + 14 bytes).
 pub const MAX_KEY_SALT_LEN: usize = 46;
 
@@ -77,13 +81,13 @@ impl CryptoSuite {
     /// Bytes an SRTCP packet grows by when protected: the E‖index word plus the tag (80-bit
     /// HMAC for every AES-CM suite, RFC 4568 §6.2.2; the 16-byte GCM tag).
     pub fn rtcp_overhead(self) -> usize {
-        if self.is_gcm() { 4 + 16 } else { 4 + 10 }
+        4 + if self.is_gcm() { 16 } else { SRTCP_HMAC_TAG }
     }
 
     /// The octets after an SRTCP packet's E‖index word: the HMAC tag (none for GCM, whose tag
     /// precedes the word, RFC 7714 §17).
     pub(super) fn rtcp_trailing_tag(self) -> usize {
-        if self.is_gcm() { 0 } else { 10 }
+        if self.is_gcm() { 0 } else { SRTCP_HMAC_TAG }
     }
 
     /// An AEAD suite of RFC 7714.
