@@ -22,6 +22,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use tracing::{debug, info, warn};
 
+use crate::b2bua::call::relay::declares_sdp;
 use crate::b2bua::call::{BodyContext, BodyTransform, Leg, MediaRefusal};
 use crate::media::srtp::{
     CryptoAttribute, CryptoSuite, Negotiated, SrtpDecision, SrtpMode, SrtpSession, accept_answer,
@@ -186,12 +187,15 @@ impl CallMedia {
                 Ok(Bytes::new())
             }
         };
-        let content_type = ctx.content_type.map(|ct| ct.to_ascii_lowercase());
-        match content_type.as_deref() {
-            // A multipart body may carry SDP the relay cannot see into: never let it through.
-            Some(ct) if ct.starts_with(b"multipart/") => return refuse(MediaRefusal::Multipart),
-            Some(ct) if !ct.starts_with(b"application/sdp") => return Ok(body),
-            _ => {}
+        // A multipart body may carry SDP the relay cannot see into: never let it through.
+        let multipart = ctx
+            .content_type
+            .is_some_and(|ct| ct.to_ascii_lowercase().starts_with(b"multipart/"));
+        if multipart {
+            return refuse(MediaRefusal::Multipart);
+        }
+        if !declares_sdp(ctx.content_type) {
+            return Ok(body);
         }
         let sdp = match Sdp::parse(body, &SdpLimits::DEFAULT) {
             Ok(sdp) => sdp,

@@ -84,11 +84,15 @@ pub(crate) fn carry_body(
 /// keep the 2xx, [`rejecting_answer`] answers it. `None` when there is no offer or it is not
 /// SDP. Only a reference-counted copy of the body; nothing is parsed here.
 pub(crate) fn late_offer(request: &Message, response: &Message) -> Option<Bytes> {
-    let sdp = response
-        .headers
-        .get(HeaderName::ContentType)
-        .is_none_or(|ct| ct.to_ascii_lowercase().starts_with(b"application/sdp"));
+    let sdp = declares_sdp(response.headers.get(HeaderName::ContentType));
     (sdp && request.body.is_empty() && !response.body.is_empty()).then(|| response.body.clone())
+}
+
+/// Whether a body with this `Content-Type` value is read as SDP: `application/sdp` (any case,
+/// any parameters) or no type at all. The media transform and [`late_offer`] both go by it, so
+/// an offer the transform refused as SDP is the one the ACK answers.
+pub(crate) fn declares_sdp(content_type: Option<&Bytes>) -> bool {
+    content_type.is_none_or(|ct| ct.to_ascii_lowercase().starts_with(b"application/sdp"))
 }
 
 /// The answer to a late `offer` that rejects every stream (RFC 3264 §6), for an ACK after

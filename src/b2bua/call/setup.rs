@@ -477,11 +477,11 @@ impl Live {
     /// (488 with Warning: what A offered cannot be set up with the callee).
     fn relay_answer(&mut self, cx: &mut Cx<'_>, response: &Message) -> Flow {
         let b_seq = response.cseq().map(|c| c.seq).unwrap_or(0);
+        let offer = late_offer(&self.b_invite, response);
         let to_a = match self.response_for_a(cx, response) {
             Ok(to_a) => to_a,
             Err(refusal) => {
                 self.out.remove(&self.b_tx);
-                let offer = late_offer(&self.b_invite, response);
                 let _ = self.send_ack(cx, Leg::B, b_seq, None, offer.as_ref());
                 let tag = self.a.local_tag.clone();
                 cx.refuse(Leg::A, &self.a_tx, &self.a_invite, refusal, &tag);
@@ -490,12 +490,10 @@ impl Live {
             }
         };
         let cseq = self.a_invite.cseq().map(|c| c.seq).unwrap_or(0);
-        let b_cseq = response.cseq().map(|c| c.seq).unwrap_or(0);
         self.a_final = Some(response.status().unwrap_or(200));
         self.out.remove(&self.b_tx);
         let tx = self.a_tx.clone();
-        let offer = late_offer(&self.b_invite, response);
-        self.await_ack(cx, Leg::A, (cseq, b_cseq), tx, to_a, offer);
+        self.await_ack(cx, Leg::A, (cseq, b_seq), tx, to_a, offer);
         self.phase = Phase::Confirmed;
         Flow::Continue
     }
